@@ -1,0 +1,267 @@
+"""Answers: choosing the passages that answer a question, quoting them verbatim, and refusing
+plainly when the knowledge base does not hold the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.facts import FactKind, asked_kind, holds
+from bot.index import Hit, Index
+from bot.text import (
+    QueryTerm,
+    analyze_question,
+    content_words,
+    specificity,
+    synonyms_of,
+    tokenize,
+    words,
+)
+
+# Words that point back at an earlier question: "where was *it* intercepted?"
+_ANAPHORA = frozenset(
+    "it its it's they them their theirs he him his she her hers this that these those there "
+    "then such same else another other former latter".split()
+)
+_CONTINUATION = re.compile(
+    r"^\W*(?:and|but|so|also|what\s+about|how\s+about|what\s+else|anything\s+else|why\??$|"
+    r"how\??$|when\??$|where\??$|who\??$)", re.IGNORECASE
+)
+_SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"”’)\]]*|$)\s*")
+SYNONYM_CREDIT = 0.6  # a concept matched only through a synonym counts for this much
+COVERAGE_BIAS = 0.5  # how far coverage may reorder BM25's ranking
+CONTEXT_CREDIT = 0.5  # ...and one matched only by the title or section heading
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerOptions:
+    """The knobs of answer composition; `Settings` fills them from `BOT_*` variables."""
+
+    min_coverage: float = 0.35
+    related_ratio: float = 0.5
+    max_citations: int = 3
+    max_quote_chars: int = 600
+    context_weight: float = 0.5
+    context_depth: int = 3
+    candidates: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a quote comes from. `quote` is a verbatim substring of the document's text."""
+
+    passage_id: str
+    document: str
+    title: str
+    section: str | None
+    paragraph: int
+    quote: str
+    score: float
+    url: str | None = None
+    trimmed_start: bool = False
+    trimmed_end: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The outcome of one question: quotes with citations, or a refusal with suggestions."""
+
+    question: str
+    answered: bool
+    citations: tuple[Citation, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    reason: str = "answered"  # answered | empty | not_covered | no_fact
+    scope: str = "the article"
+    context: tuple[str, ...] = field(default=())  # earlier questions this one was read with
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A hit with the evidence used to accept or refuse it."""
+
+    hit: Hit
+    coverage: float
+    fact_ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Everything the decision needs, computed once (calibration re-decides it many times)."""
+
+    question: str
+    candidates: tuple[Candidate, ...]
+    has_content: bool
+    fact: FactKind | None
+    context: tuple[str, ...]
+
+
+def gather(
+    question: str,
+    index: Index,
+    context: Sequence[str] = (),
+    options: AnswerOptions = AnswerOptions(),
+) -> Evidence:
+    """Search for `question`, with earlier questions when it leans on them."""
+    own = analyze_question(question, index.vocabulary, index.typos)
+    fact = asked_kind(question)
+    has_content = any(t.origin in ("asked", "typo") for t in own)
+    context = tuple(context)[: options.context_depth]
+    used: tuple[str, ...] = ()
+    if context and _leans_on_context(question, own):
+        used = context
+        candidates = _search(own, index, used, fact, options)
+    else:
+        candidates = _search(own, index, (), fact, options)
+        if context and _is_elliptical(question) and not _acceptable(candidates, options):
+            retry = _search(own, index, context, fact, options)
+            if _acceptable(retry, options):
+                candidates, used = retry, context
+    return Evidence(question, candidates, has_content or bool(used), fact, used)
+
+
+def _leans_on_context(question: str, own: list[QueryTerm]) -> bool:
+    if not any(t.origin in ("asked", "typo") for t in own):
+        return True
+    return bool(_ANAPHORA.intersection(words(question)) or _CONTINUATION.match(question))
+
+
+def _is_elliptical(question: str) -> bool:
+    return len(content_words(question)) <= 2
+
+
+def _search(
+    own: list[QueryTerm],
+    index: Index,
+    context: tuple[str, ...],
+    fact: FactKind | None,
+    options: AnswerOptions,
+) -> tuple[Candidate, ...]:
+    terms = list(own)
+    seen = {t.token for t in own}
+    weight = options.context_weight
+    for earlier in context:
+        for term in analyze_question(earlier, index.vocabulary, index.typos):
+            if term.token not in seen:
+                terms.append(QueryTerm(term.token, term.weight * weight, "context", term.word))
+                seen.add(term.token)
+        weight *= options.context_weight
+    # What a passage must hold: the asked words, and for a follow-up the earlier question's
+    # words at their lower weight ("where was *it* intercepted?" is also about the balloon).
+    concepts = [t for t in terms if t.origin in ("asked", "typo", "context")]
+    hits = index.search(terms, k=options.candidates)
+    candidates = [
+        Candidate(hit, _coverage(concepts, hit), fact is None or holds(fact, hit.passage.text))
+        for hit in hits
+    ]
+    # BM25 ranks by shared words; a passage that holds more of what was asked goes first.
+    candidates.sort(key=lambda c: -c.hit.score * (COVERAGE_BIAS + c.coverage))
+    return tuple(candidates)
+
+
+def _coverage(concepts: list[QueryTerm], hit: Hit) -> float:
+    """Share of the question's concepts the passage itself holds, each weighted by how specific
+    the asked word is. A word found only in the title or section heading counts for half: it
+    says what the whole document is about, not what this passage answers."""
+    body = set(tokenize(hit.passage.text))
+    total = matched = 0.0
+    for term in {t.token: t for t in concepts}.values():
+        weight = specificity(term.word) * term.weight
+        total += weight
+        if term.token in body:
+            matched += weight
+        elif any(s in body for s in synonyms_of(term.token)):
+            matched += weight * SYNONYM_CREDIT
+        elif term.token in hit.matched:
+            matched += weight * CONTEXT_CREDIT
+    return matched / total if total else 0.0
+
+
+def _acceptable(candidates: tuple[Candidate, ...], options: AnswerOptions) -> bool:
+    return any(c.coverage >= options.min_coverage and c.fact_ok for c in candidates)
+
+
+def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOptions()) -> Answer:
+    """Turn evidence into an answer: the best acceptable passage and up to two related ones."""
+    scope = "the article" if len(index.knowledge.documents) == 1 else "the knowledge base"
+    refusal = Answer(evidence.question, False, suggestions=suggestions(index), scope=scope,
+                     context=evidence.context)
+    if not evidence.has_content:
+        return _replace_reason(refusal, "empty")
+    covered = [c for c in evidence.candidates if c.coverage >= options.min_coverage]
+    if not covered:
+        return _replace_reason(refusal, "not_covered")
+    accepted = [c for c in covered if c.fact_ok]
+    best_score = max(c.hit.score for c in evidence.candidates)
+    accepted = [c for c in accepted if c.hit.score >= best_score * options.related_ratio]
+    if not accepted:
+        return _replace_reason(refusal, "no_fact")
+    first = accepted[0]
+    chosen = [first] + [
+        c for c in accepted[1:] if c.hit.score >= first.hit.score * options.related_ratio
+    ][: options.max_citations - 1]
+    citations = tuple(cite(c.hit, options.max_quote_chars) for c in chosen)
+    return Answer(evidence.question, True, citations, scope=scope, context=evidence.context)
+
+
+def _replace_reason(answer: Answer, reason: str) -> Answer:
+    return Answer(answer.question, False, (), answer.suggestions, reason, answer.scope,
+                  answer.context)
+
+
+def compose(
+    question: str,
+    index: Index,
+    context: Sequence[str] = (),
+    options: AnswerOptions = AnswerOptions(),
+) -> Answer:
+    """Answer `question` from `index`, reading it with `context` (earlier questions, newest
+    first) when it is a follow-up."""
+    return decide(gather(question, index, context, options), index, options)
+
+
+def suggestions(index: Index, limit: int = 5) -> tuple[str, ...]:
+    """What the knowledge base can answer: its section headings, else its titles."""
+    sections = index.knowledge.sections
+    if len(index.knowledge.documents) == 1 and sections:
+        return tuple(sections[:limit])
+    return tuple(d.title for d in index.knowledge.documents[:limit])
+
+
+def cite(hit: Hit, max_chars: int) -> Citation:
+    """A citation of the hit's passage, trimmed at sentence boundaries when it is long."""
+    passage = hit.passage
+    start, end = _trim(passage.text, hit.matched, max_chars)
+    doc = passage.document
+    return Citation(
+        passage_id=passage.id, document=doc.id, title=doc.title, section=passage.section,
+        paragraph=passage.paragraph, quote=doc.text[passage.start + start : passage.start + end],
+        score=hit.score, url=doc.url, trimmed_start=start > 0, trimmed_end=end < len(passage.text),
+    )
+
+
+def _trim(text: str, matched: frozenset[str], max_chars: int) -> tuple[int, int]:
+    if len(text) <= max_chars:
+        return 0, len(text)
+    spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group().strip()]
+    if not spans:
+        return 0, max_chars
+    best = max(range(len(spans)),
+               key=lambda i: (len(matched.intersection(tokenize(text[slice(*spans[i])]))), -i))
+    lo = hi = best
+    while True:
+        grown = False
+        if hi + 1 < len(spans) and spans[hi + 1][1] - spans[lo][0] <= max_chars:
+            hi, grown = hi + 1, True
+        if lo > 0 and spans[hi][1] - spans[lo - 1][0] <= max_chars:
+            lo, grown = lo - 1, True
+        if not grown:
+            break
+    start, end = spans[lo][0], spans[hi][1]
+    if end - start > max_chars:  # one sentence longer than the limit: cut it at a word
+        cut = text.rfind(" ", start, start + max_chars)
+        end = cut if cut > start else start + max_chars
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

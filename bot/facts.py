@@ -1,0 +1,103 @@
+"""What kind of fact a question asks for (an amount, a time, a place, a person) and whether a
+passage holds a fact of that kind: a passage that merely shares the question's words does not
+answer "how much fentanyl…?" unless it gives an amount.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+_LEAD = r"^\W*(?:(?:and|but|so|ok|okay|then|also|now|well)\W+)*"
+
+
+class FactKind(Enum):
+    QUANTITY = "quantity"
+    TIME = "time"
+    PLACE = "place"
+    PERSON = "person"
+    SPEECH = "speech"
+
+
+_ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
+    (FactKind.SPEECH, re.compile(
+        r"\bwhat\s+(?:did|does|do|will|would|has|have|had)\b.*\b(?:say|said|tell|told|talk|"
+        r"discuss|discussed|announce|state|write|wrote|post|tweet|comment|speak|reply|respond)"
+        r"\w*\b|\bwhat\s+(?:was|were)\b.*\b(?:said|discussed|announced|agreed)\b",
+        re.IGNORECASE)),
+    (FactKind.QUANTITY, re.compile(
+        r"\bhow\s+(?:many|much|long|old|far|close|near|big|large|often|high|low|tall|fast)\b"
+        r"|\bwhat\s+(?:number|percentage|percent|amount|proportion|share|size|age|price|cost)\b"
+        r"|\b(?:number|amount)\s+of\b", re.IGNORECASE)),
+    (FactKind.TIME, re.compile(
+        _LEAD + r"when\b|\b(?:what|which)\s+(?:year|day|date|time|month|week|hour|season)\b"
+        r"|\bon\s+what\s+date\b|\bhow\s+soon\b", re.IGNORECASE)),
+    (FactKind.PLACE, re.compile(
+        _LEAD + r"where\b|\b(?:in|at|to|from)\s+(?:what|which)\s+(?:country|city|place|"
+        r"location|region|state|town|sea|area)\b|\b(?:what|which)\s+(?:country|city|place|"
+        r"location|region|town)\b", re.IGNORECASE)),
+    (FactKind.PERSON, re.compile(
+        _LEAD + r"(?:who|whom)\b|\bwhose\b|\b(?:what|which)\s+(?:person|people|official|"
+        r"officials|leader|leaders|president|company|organi[sz]ation|group)\b",
+        re.IGNORECASE)),
+)
+
+_ABOUT_THE_TEXT = re.compile(
+    r"\b(?:article|text|story|piece|report|author|writer|it|you|source|paper|page|post)\s+"
+    r"(?:say|says|said|tell|told|talk|write|wrote|mention)", re.IGNORECASE)
+_MONTHS = ("january february march april may june july august september october november "
+           "december jan feb mar apr jun jul aug sep sept oct nov dec").split()
+_DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen "
+                 "fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty "
+                 "sixty seventy eighty ninety hundred hundreds thousand thousands million "
+                 "millions billion billions trillion dozen dozens half twice double triple "
+                 "percent several").split()
+_DIGITS = re.compile(r"\d")
+_NUMBER = re.compile(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_TIME = re.compile(
+    r"\b(?:" + "|".join(_MONTHS + _DAYS) + r")\b|\b(?:1[5-9]|20)\d\d\b|\b\d{1,2}[/.-]\d{1,2}\b"
+    r"|\b(?:today|tomorrow|yesterday|tonight|ago|weekend|(?:last|next|this|past|coming)\s+"
+    r"(?:week|month|year|decade|century|spring|summer|autumn|fall|winter|few\s+years)|"
+    r"since|until|morning|evening|afternoon|spring|summer|autumn|winter)\b",
+    re.IGNORECASE)
+_PLACE_NOUNS = re.compile(
+    r"\b(?:territory|territories|sea|ocean|country|countries|city|capital|region|border|"
+    r"airspace|island|province|state|coast|strait|abroad|overseas|headquarters)\b",
+    re.IGNORECASE)
+_PERSON_NOUNS = re.compile(
+    r"\b(?:official|officials|president|secretary|minister|founder|leader|leaders|diplomat|"
+    r"diplomats|spokesman|spokeswoman|spokesperson|americans|people|citizens|government|"
+    r"administration|sides|nations|countries|ambassador|envoy|chief|ceo|director|general|"
+    r"king|queen|prime|officer|team|company|army|military)\b", re.IGNORECASE)
+_SPEECH = re.compile(
+    r"\b(?:said|says|say|told|tells|stated|states|announced|announces|discussed|discusses|"
+    r"according\s+to|added|noted|declared|remarked|warned|urged|agreed|agree|wrote|tweeted|"
+    r"commented|spoke|speaks|replied|responded|insisted|argued|claimed|called\s+for)\b"
+    r"|[\"“][^\"”]{30,}[\"”]", re.IGNORECASE)
+_PROPER = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\"“‘(])\b[A-Z][\w'’-]+")
+_NOT_NAMES = {m.capitalize() for m in _MONTHS + _DAYS} | {"I"}
+
+
+def asked_kind(question: str) -> FactKind | None:
+    """The kind of fact the question asks for, if it asks for one of the checkable kinds."""
+    for kind, pattern in _ASKS:
+        if kind is FactKind.SPEECH and _ABOUT_THE_TEXT.search(question):
+            continue  # "what does the article say about X" asks about X, not for a quote
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def holds(kind: FactKind, text: str) -> bool:
+    """Whether `text` holds a fact of `kind` (loosely: a number, a date, a name or a role)."""
+    if kind is FactKind.QUANTITY:
+        return bool(_DIGITS.search(text) or _NUMBER.search(text))
+    if kind is FactKind.SPEECH:
+        return bool(_SPEECH.search(text))
+    if kind is FactKind.TIME:
+        return bool(_TIME.search(text))
+    names = [m for m in _PROPER.findall(text) if m not in _NOT_NAMES]
+    if kind is FactKind.PLACE:
+        return bool(names or _PLACE_NOUNS.search(text))
+    return bool(names or _PERSON_NOUNS.search(text))

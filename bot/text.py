@@ -1,0 +1,253 @@
+"""The one tokenizer, for passages and questions alike: Unicode words, case-folded, stopwords and
+question words removed, Snowball stems; plus the query-side helpers (typo map, synonyms).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from wordfreq import zipf_frequency
+
+TOKENIZER_VERSION = "1"  # bump when tokens change: the on-disk index cache is keyed by it
+
+# "US" and "U.S." are the country, not the pronoun: they must survive case folding, so they
+# become one token before it; "United States" and "America" join them.
+_COUNTRY = re.compile(
+    r"(?<!\w)(?:U\.S\.(?:A\.)?|USA|US|United\s+States(?:\s+of\s+America)?|America)(?!\w)"
+)
+_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+COUNTRY_TOKEN = "usa"
+
+QUESTION_WORDS = frozenset(
+    "what whats when where who whom whose why how which whether".split()
+)
+# Words that frame a question without naming what it is about ("what was the balloon
+# *incident*?"): an article rarely repeats them, so counting them would refuse good questions.
+FRAME_WORDS = frozenset(
+    """happen happened happens happening incident incidents event events situation story
+    stories detail details info information news matter""".split()
+)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can cannot could couldn't did didn't do does doesn't
+    doing don't down during each few for from further had hadn't has hasn't have haven't having
+    he he'd he'll he's her here here's hers herself him himself his i i'd i'll i'm i've if in
+    into is isn't it it's its itself let's me more most mustn't my myself no nor not of off on
+    once only or other ought our ours ourselves out over own same shan't she she'd she'll she's
+    should shouldn't so some such than that that's the their theirs them themselves then there
+    there's these they they'd they'll they're they've this those through to too under until up
+    very was wasn't we we'd we'll we're we've were weren't what's when's where's who's why's
+    how's with won't would wouldn't you you'd you'll you're you've your yours yourself
+    yourselves also just will shall may might must us s t d ll m re ve y etc
+    tell please know explain describe mention mentioned article text say says said
+    anything something someone thing things much many way ways kind sort""".split()
+) | QUESTION_WORDS | FRAME_WORDS
+
+# General news-English synonyms, searched at a lower weight than the asker's own words.
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("trip", "visit", "journey", "travel", "tour", "going"),
+    ("delay", "postpone", "reschedule", "put off"),
+    ("goal", "objective", "aim", "purpose", "intent", "intention", "agenda", "mission"),
+    ("talk", "dialogue", "discussion", "negotiation", "conversation"),
+    ("meet", "meeting", "sit down", "summit", "encounter"),
+    ("trust", "confidence"),
+    ("tension", "friction", "strain", "strained", "hostility"),
+    ("improve", "better", "mend", "repair", "fix", "thaw"),
+    ("relation", "relationship", "ties", "bilateral"),
+    ("conflict", "war", "clash", "confrontation", "fight"),
+    ("plane", "aircraft", "jet", "airplane"),
+    ("collision", "crash", "near-collision", "incident", "encounter"),
+    ("risk", "danger", "threat"),
+    ("official", "diplomat", "envoy"),
+    ("president", "leader", "head of state"),
+    ("founder", "creator", "co-founder"),
+    ("problem", "challenge", "issue", "difficulty", "obstacle", "hurdle"),
+    ("expectation", "hope", "prospect", "outlook"),
+    ("success", "succeed", "successful", "outcome", "result", "results"),
+    ("cooperation", "collaboration", "partnership", "cooperate", "collaborate", "work together"),
+    ("competition", "rivalry", "compete", "rival"),
+    ("spy", "espionage", "surveillance", "spying"),
+    ("detained", "imprisoned", "jailed", "detainee", "prisoner", "held"),
+    ("senior", "high-ranking", "top", "highest", "ranking"),
+    ("first", "initial", "initially", "original", "originally"),
+    ("schedule", "plan", "planned", "scheduled", "set"),
+    ("disagreement", "dispute", "quarrel"),
+    ("economic", "economy", "trade"),
+    ("coercion", "pressure"),
+    ("misunderstanding", "misperception", "miscalculation", "misjudgment"),
+    ("escalation", "escalate", "escalatory", "provocation"),
+    ("stable", "steady"),
+    ("significance", "important", "importance", "significant"),
+    ("uncertain", "unclear", "unknown"),
+    ("military", "army", "armed forces", "defense"),
+    ("sticking point", "obstacle", "concern", "contention"),
+    ("drug", "drugs", "fentanyl", "opioid", "opioids", "narcotic", "narcotics"),
+    ("china", "chinese", "beijing"),
+    ("usa", "american", "americans", "washington"),
+)
+# A "why" question is looking for a reason or a purpose even when it names neither.
+WHY_EXPANSION = ("objective", "purpose", "aim", "goal", "reason", "due", "because", "seek")
+SYNONYM_WEIGHT = 0.4
+# When the asked word itself is in no passage, its synonyms stand in for it almost fully.
+STAND_IN_WEIGHT = 0.9
+WHY_WEIGHT = 0.15
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+def normalize(text: str) -> str:
+    """NFKC-normalise and mark the country before case folding erases the difference."""
+    text = unicodedata.normalize("NFKC", text)
+    return _COUNTRY.sub(f" {COUNTRY_TOKEN} ", text)
+
+
+def words(text: str) -> list[str]:
+    """Case-folded Unicode words, stopwords and question words kept."""
+    return [w.replace("’", "'") for w in _WORD.findall(normalize(text).casefold())]
+
+
+def content_words(text: str) -> list[str]:
+    """Case-folded words without stopwords, question words and bare punctuation."""
+    return [w for w in words(text) if _is_content(w)]
+
+
+def _is_content(word: str) -> bool:
+    return word not in STOPWORDS and not word.replace("_", "").isdigit() or _is_number(word)
+
+
+def _is_number(word: str) -> bool:
+    # Years and amounts are content ("since 2019"); lone digits of list markers are not.
+    return word.isdigit() and len(word) >= 2
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return str(_stemmer.stemWord(word.split("'")[0]))
+
+
+def tokenize(text: str) -> list[str]:
+    """The index's tokens for `text`: content words, stemmed. Used for passages and questions."""
+    return [stem(w) for w in content_words(text)]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """One token of a question with its weight and why it is there (asked, typo, synonym...)."""
+
+    token: str
+    weight: float
+    origin: str
+    word: str
+
+
+def synonyms_of(token: str) -> tuple[str, ...]:
+    return _synonym_table().get(token, ())
+
+
+@lru_cache(maxsize=1)
+def _synonym_table() -> dict[str, tuple[str, ...]]:
+    table: dict[str, set[str]] = {}
+    for group in SYNONYM_GROUPS:
+        stems = {stem(w) for phrase in group for w in content_words(phrase)}
+        for s in stems:
+            table.setdefault(s, set()).update(stems - {s})
+    return {key: tuple(sorted(values)) for key, values in table.items()}
+
+
+COMMON_ZIPF = 3.3  # about once per 500,000 words of English: a real word, not a typo
+
+
+class TypoMap:
+    """Maps a word that is not in the vocabulary to the closest word that is.
+
+    Short words are never corrected (too many real words lie one edit apart), the first letter
+    must agree (people rarely mistype it), and ties go to the more frequent word.
+    """
+
+    def __init__(self, vocabulary: Iterable[tuple[str, int]]) -> None:
+        ranked = sorted(vocabulary, key=lambda item: (-item[1], item[0]))
+        self._by_letter: dict[str, list[str]] = {}
+        for word, _count in ranked:
+            if len(word) >= 4 and not word.isdigit():
+                self._by_letter.setdefault(word[0], []).append(word)
+        self._known = {word for word, _ in ranked}
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._known
+
+    @staticmethod
+    def max_edits(word: str) -> int:
+        if len(word) < 4:
+            return 0
+        if len(word) == 4:
+            # Four letters are corrected only when they are no English word at all ("chna").
+            return 1 if zipf_frequency(word, "en") < 1.5 else 0
+        return 1 if len(word) < 8 else 2
+
+    def correct(self, word: str) -> str | None:
+        """The vocabulary word `word` was probably meant to be, or None.
+
+        A common English word is taken as meant ("weather" is not a typo of "whether"), even
+        when no passage holds it.
+        """
+        limit = self.max_edits(word)
+        candidates = self._by_letter.get(word[:1], [])
+        if limit == 0 or word in self._known or not candidates:
+            return None
+        if zipf_frequency(word, "en") >= COMMON_ZIPF:
+            return None
+        match = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
+        return None if match is None else str(match[0])
+
+
+def analyze_question(
+    question: str, vocabulary: Sequence[str] | set[str] | frozenset[str], typos: TypoMap
+) -> list[QueryTerm]:
+    """A question's weighted terms: its own stems, typo corrections and synonyms.
+
+    `vocabulary` holds the index's stems; words that are in neither the vocabulary nor the typo
+    map's known words stay as they are, so the caller can see what did not match.
+    """
+    terms: list[QueryTerm] = []
+    asked = words(question)
+    for word in asked:
+        if not _is_content(word):
+            continue
+        token = stem(word)
+        if token not in vocabulary:
+            corrected = typos.correct(word)
+            if corrected is not None and stem(corrected) in vocabulary:
+                terms.append(QueryTerm(stem(corrected), 1.0, "typo", word))
+                continue
+        terms.append(QueryTerm(token, 1.0, "asked", word))
+    own = {term.token for term in terms}
+    for term in list(terms):
+        weight = SYNONYM_WEIGHT if term.token in vocabulary else STAND_IN_WEIGHT
+        for synonym in synonyms_of(term.token):
+            if synonym not in own and synonym in vocabulary:
+                terms.append(QueryTerm(synonym, weight, "synonym", term.word))
+                own.add(synonym)
+    if "why" in asked:
+        for word in WHY_EXPANSION:
+            token = stem(word)
+            if token not in own and token in vocabulary:
+                terms.append(QueryTerm(token, WHY_WEIGHT, "why", "why"))
+                own.add(token)
+    return terms
+
+
+@lru_cache(maxsize=65536)
+def specificity(word: str) -> float:
+    """How much a word says about what a question is about, from its rarity in general English.
+
+    "born" or "fentanyl" name what is asked; "want" or "get" hardly do. A word no passage holds
+    counts against a passage by this much, whatever the corpus looks like.
+    """
+    return 1.0 + 0.5 * min(6.0, max(0.0, 7.0 - zipf_frequency(word, "en")))
