@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in (None, "serve") and settings.token is not None:
         from bot.telegram_bot.app import run  # only the Telegram path needs python-telegram-bot
 
-        return run(settings)
+        return int(run(settings))
     if args.command == "serve":
         print("BOT_TOKEN is not set: put the token from @BotFather in .env or the environment.",
               file=sys.stderr)

@@ -22,8 +22,10 @@ from bot.text import (
 
 # Words that point back at an earlier question: "where was *it* intercepted?"
 _ANAPHORA = frozenset(
-    "it its it's they them their theirs he him his she her hers this that these those there "
-    "then such same else another other former latter".split()
+    (
+        "it its it's they them their theirs he him his she her hers this that these those there "
+        "then such same else another other former latter"
+    ).split()
 )
 _CONTINUATION = re.compile(
     r"^\W*(?:and|but|so|also|what\s+about|how\s+about|what\s+else|anything\s+else|why\??$|"
@@ -39,7 +41,9 @@ CONTEXT_CREDIT = 0.5  # ...and one matched only by the title or section heading
 class AnswerOptions:
     """The knobs of answer composition; `Settings` fills them from `BOT_*` variables."""
 
-    min_coverage: float = 0.35
+    min_coverage: float = 0.3
+    min_own_coverage: float = 0.25
+    min_score_ratio: float = 0.2
     related_ratio: float = 0.5
     max_citations: int = 3
     max_quote_chars: int = 600
@@ -84,6 +88,7 @@ class Candidate:
     hit: Hit
     coverage: float
     fact_ok: bool
+    own_coverage: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +155,11 @@ def _search(
     # What a passage must hold: the asked words, and for a follow-up the earlier question's
     # words at their lower weight ("where was *it* intercepted?" is also about the balloon).
     concepts = [t for t in terms if t.origin in ("asked", "typo", "context")]
+    asked = [t for t in own if t.origin in ("asked", "typo")]
     hits = index.search(terms, k=options.candidates)
     candidates = [
-        Candidate(hit, _coverage(concepts, hit), fact is None or holds(fact, hit.passage.text))
+        Candidate(hit, _coverage(concepts, hit), fact is None or holds(fact, hit.passage.text),
+                  _coverage(asked, hit) if asked and len(asked) < len(concepts) else 1.0)
         for hit in hits
     ]
     # BM25 ranks by shared words; a passage that holds more of what was asked goes first.
@@ -189,7 +196,13 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
                      context=evidence.context)
     if not evidence.has_content:
         return _replace_reason(refusal, "empty")
-    covered = [c for c in evidence.candidates if c.coverage >= options.min_coverage]
+    # A passage that shares only words every passage has (the title's) is no evidence at all.
+    floor = options.min_score_ratio * index.max_idf
+    covered = [
+        c for c in evidence.candidates
+        if c.coverage >= options.min_coverage and c.own_coverage >= options.min_own_coverage
+        and c.hit.score >= floor
+    ]
     if not covered:
         return _replace_reason(refusal, "not_covered")
     accepted = [c for c in covered if c.fact_ok]
@@ -198,9 +211,8 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     if not accepted:
         return _replace_reason(refusal, "no_fact")
     first = accepted[0]
-    chosen = [first] + [
-        c for c in accepted[1:] if c.hit.score >= first.hit.score * options.related_ratio
-    ][: options.max_citations - 1]
+    related = [c for c in accepted[1:] if c.hit.score >= first.hit.score * options.related_ratio]
+    chosen = [first, *related[: options.max_citations - 1]]
     citations = tuple(cite(c.hit, options.max_quote_chars) for c in chosen)
     return Answer(evidence.question, True, citations, scope=scope, context=evidence.context)
 

@@ -45,14 +45,17 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
 _ABOUT_THE_TEXT = re.compile(
     r"\b(?:article|text|story|piece|report|author|writer|it|you|source|paper|page|post)\s+"
     r"(?:say|says|said|tell|told|talk|write|wrote|mention)", re.IGNORECASE)
-_MONTHS = ("january february march april may june july august september october november "
-           "december jan feb mar apr jun jul aug sep sept oct nov dec").split()
-_DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
-_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen "
-                 "fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty "
-                 "sixty seventy eighty ninety hundred hundreds thousand thousands million "
-                 "millions billion billions trillion dozen dozens half twice double triple "
-                 "percent several").split()
+_MONTHS = (
+    "january february march april may june july august september october november december jan "
+    "feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred hundreds thousand thousands million millions billion billions trillion dozen "
+    "dozens half twice double triple percent several"
+).split()
 _DIGITS = re.compile(r"\d")
 _NUMBER = re.compile(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _TIME = re.compile(

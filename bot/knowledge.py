@@ -24,7 +24,9 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _COURTESY = re.compile(r"^\(?\s*courtesy\s*:\s*(?P<source>.+?)\s*\)?\s*$", re.IGNORECASE)
-_IMAGE_CREDIT = re.compile(r"^(image|photo|picture)\s+(credit|courtesy|source)s?\s*:", re.IGNORECASE)
+_IMAGE_CREDIT = re.compile(
+    r"^(image|photo|picture)\s+(credit|courtesy|source)s?\s*:", re.IGNORECASE
+)
 _RELATED = re.compile(r"^(related\s+(article|articles|story|stories|news|posts?)|read\s+more|"
                       r"see\s+also|also\s+read)\s*:?\s*$", re.IGNORECASE)
 _POST_COMMENT = re.compile(r"^(post\s+a\s+comment|leave\s+a\s+(comment|reply)|"

@@ -28,7 +28,8 @@ def _refusal_text(answer: Answer) -> tuple[str, str]:
     if answer.reason == "empty":
         head = f"Ask me a question about {answer.scope}, in a few words."
     elif answer.reason == "no_fact":
-        head = f"{answer.scope.capitalize()} doesn't say that: the passages on this topic don't give it."
+        head = (f"{answer.scope.capitalize()} doesn't say that: the passages on this topic "
+                "don't give it.")
     else:
         head = f"{answer.scope.capitalize()} doesn't answer that."
     tail = "You can ask about: " if answer.suggestions else ""
@@ -92,7 +93,9 @@ def html_blocks(answer: Answer, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     return blocks
 
 
-def _fit(block: str, limit: int, quote: Citation | None = None, expandable: bool = False) -> list[str]:
+def _fit(
+    block: str, limit: int, quote: Citation | None = None, expandable: bool = False
+) -> list[str]:
     """A block that fits, or the block's quote cut into pieces that each fit with their tags."""
     if len(block) <= limit:
         return [block]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,33 +26,38 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 COUNTRY_TOKEN = "usa"
 
 QUESTION_WORDS = frozenset(
-    "what whats when where who whom whose why how which whether".split()
+    ["what", "whats", "when", "where", "who", "whom", "whose", "why", "how", "which", "whether"]
 )
 # Words that frame a question without naming what it is about ("what was the balloon
 # *incident*?"): an article rarely repeats them, so counting them would refuse good questions.
 FRAME_WORDS = frozenset(
-    """happen happened happens happening incident incidents event events situation story
-    stories detail details info information news matter""".split()
+    (
+        "happen happened happens happening incident incidents event events situation story "
+        "stories detail details info information news matter"
+    ).split()
 )
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are aren't as at be because been
-    before being below between both but by can cannot could couldn't did didn't do does doesn't
-    doing don't down during each few for from further had hadn't has hasn't have haven't having
-    he he'd he'll he's her here here's hers herself him himself his i i'd i'll i'm i've if in
-    into is isn't it it's its itself let's me more most mustn't my myself no nor not of off on
-    once only or other ought our ours ourselves out over own same shan't she she'd she'll she's
-    should shouldn't so some such than that that's the their theirs them themselves then there
-    there's these they they'd they'll they're they've this those through to too under until up
-    very was wasn't we we'd we'll we're we've were weren't what's when's where's who's why's
-    how's with won't would wouldn't you you'd you'll you're you've your yours yourself
-    yourselves also just will shall may might must us s t d ll m re ve y etc
-    tell please know explain describe mention mentioned article text say says said
-    anything something someone thing things much many way ways kind sort""".split()
+    (
+        "a about above after again against all am an and any are aren't as at be because been "
+        "before being below between both but by can cannot could couldn't did didn't do does "
+        "doesn't doing don't down during each few for from further had hadn't has hasn't have "
+        "haven't having he he'd he'll he's her here here's hers herself him himself his i i'd "
+        "i'll i'm i've if in into is isn't it it's its itself let's me more most mustn't my "
+        "myself no nor not of off on once only or other ought our ours ourselves out over own "
+        "same shan't she she'd she'll she's should shouldn't so some such than that that's the "
+        "their theirs them themselves then there there's these they they'd they'll they're "
+        "they've this those through to too under until up very was wasn't we we'd we'll we're "
+        "we've were weren't what's when's where's who's why's how's with won't would wouldn't "
+        "you you'd you'll you're you've your yours yourself yourselves also just will shall may "
+        "might must us s t d ll m re ve y etc tell please know explain describe mention "
+        "mentioned article text say says said anything something someone thing things much many "
+        "way ways kind sort"
+    ).split()
 ) | QUESTION_WORDS | FRAME_WORDS
 
 # General news-English synonyms, searched at a lower weight than the asker's own words.
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("trip", "visit", "journey", "travel", "tour", "going"),
+    ("trip", "visit", "journey", "travel", "tour", "going", "arrive", "arrival"),
     ("delay", "postpone", "reschedule", "put off"),
     ("goal", "objective", "aim", "purpose", "intent", "intention", "agenda", "mission"),
     ("talk", "dialogue", "discussion", "negotiation", "conversation"),
@@ -119,7 +124,9 @@ def content_words(text: str) -> list[str]:
 
 
 def _is_content(word: str) -> bool:
-    return word not in STOPWORDS and not word.replace("_", "").isdigit() or _is_number(word)
+    if word.isdigit():
+        return _is_number(word)
+    return word not in STOPWORDS and bool(word.strip("_"))
 
 
 def _is_number(word: str) -> bool:
@@ -155,7 +162,8 @@ def synonyms_of(token: str) -> tuple[str, ...]:
 def _synonym_table() -> dict[str, tuple[str, ...]]:
     table: dict[str, set[str]] = {}
     for group in SYNONYM_GROUPS:
-        stems = {stem(w) for phrase in group for w in content_words(phrase)}
+        # Phrases ("put off") are left out: their single words ("put") mean something else.
+        stems = {stem(w) for w in group if " " not in w for w in content_words(w)}
         for s in stems:
             table.setdefault(s, set()).update(stems - {s})
     return {key: tuple(sorted(values)) for key, values in table.items()}
@@ -208,7 +216,7 @@ class TypoMap:
 
 
 def analyze_question(
-    question: str, vocabulary: Sequence[str] | set[str] | frozenset[str], typos: TypoMap
+    question: str, vocabulary: Container[str], typos: TypoMap
 ) -> list[QueryTerm]:
     """A question's weighted terms: its own stems, typo corrections and synonyms.
 
