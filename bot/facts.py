@@ -31,7 +31,8 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
         r"|\b(?:number|amount)\s+of\b", re.IGNORECASE)),
     (FactKind.TIME, re.compile(
         _LEAD + r"when\b|\b(?:what|which)\s+(?:year|day|date|time|month|week|hour|season)\b"
-        r"|\bon\s+what\s+date\b|\bhow\s+soon\b", re.IGNORECASE)),
+        r"|\bon\s+what\s+date\b|\bhow\s+soon\b|\b(?:date|dates|deadline|timeline|schedule)\s*\??$",
+        re.IGNORECASE)),
     (FactKind.PLACE, re.compile(
         _LEAD + r"where\b|\b(?:in|at|to|from)\s+(?:what|which)\s+(?:country|city|place|"
         r"location|region|state|town|sea|area)\b|\b(?:what|which)\s+(?:country|city|place|"
