@@ -1,0 +1,285 @@
+"""The Bot API methods the fake answers, checking parameters the way Telegram does."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .records import (
+    JSON,
+    ApiError,
+    ChatAction,
+    ChatState,
+    CommandsCall,
+    SentMessage,
+    as_bool,
+    as_int,
+)
+from .telegram_html import ParsedText, TelegramHtmlError, check_message_text, parse_telegram_html
+from .world import World, update_type
+
+_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+_CHAT_ACTIONS = frozenset(
+    {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+     "upload_document", "choose_sticker", "find_location", "record_video_note",
+     "upload_video_note"}
+)  # fmt: skip
+# Without allowed_updates Telegram sends every type except these.
+_OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+
+
+def _scope_key(scope: JSON | None, language_code: str) -> tuple[str, str]:
+    return repr(sorted((scope or {"type": "default"}).items())), language_code
+
+
+class BotApiMethods(World):
+    """Synchronous Bot API methods (all but getUpdates) and the records of what they did."""
+
+    def __init__(self, bot_user: JSON, me: JSON) -> None:
+        super().__init__(bot_user)
+        self.me = me
+        self.sent_messages: list[SentMessage] = []
+        self.edited_messages: list[SentMessage] = []
+        self.chat_actions: list[ChatAction] = []
+        self.commands: list[CommandsCall] = []
+        self.callback_answers: list[JSON] = []
+        self.webhook_url = ""
+        self._allowed_updates: list[str] = []
+        self._my_commands: dict[tuple[str, str], list[JSON]] = {}
+        self._methods: dict[str, Callable[[JSON], Any]] = {
+            "getme": lambda _: self.me,
+            "sendmessage": self._send_message,
+            "editmessagetext": self._edit_message_text,
+            "deletemessage": self._delete_message,
+            "sendchataction": self._send_chat_action,
+            "setmycommands": self._set_my_commands,
+            "getmycommands": self._get_my_commands,
+            "deletemycommands": lambda params: self._store_commands(params, []),
+            "setwebhook": self._set_webhook,
+            "deletewebhook": self._delete_webhook,
+            "getwebhookinfo": self._get_webhook_info,
+            "answercallbackquery": self._answer_callback_query,
+            "close": lambda _: True,
+            "logout": lambda _: True,
+        }
+
+    def call_method(self, method: str, params: JSON) -> Any:
+        """The result of a synchronous method; raises ApiError as Telegram would answer."""
+        handler = self._methods.get(method.lower())
+        if handler is None:
+            raise ApiError(404, "Not Found")
+        try:
+            return handler(params)
+        except TelegramHtmlError as exc:
+            raise ApiError(400, exc.description) from exc
+
+    # --- what was done ------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[tuple[str, JSON]]:
+        """(method, params) of every request, in arrival order, failed ones included."""
+        return [(entry.method, entry.params) for entry in self.log if entry.kind == "call"]
+
+    def calls_of(self, method: str) -> list[JSON]:
+        return [params for name, params in self.calls if name.lower() == method.lower()]
+
+    def messages_in(self, chat_id: int) -> list[SentMessage]:
+        return [message for message in self.sent_messages if message.chat_id == chat_id]
+
+    def my_commands(self, scope: JSON | None = None, language_code: str = "") -> list[JSON]:
+        """The commands currently set for a scope (the default scope if None) and language."""
+        return self._my_commands.get(_scope_key(scope, language_code), [])
+
+    def max_messages_in_window(self, seconds: float = 1.0, chat_id: int | None = None) -> int:
+        """Most messages accepted from the bot within any `seconds`-long stretch (in one chat)."""
+        times = [m.time for m in self.sent_messages if chat_id in (None, m.chat_id)]
+        start, most = 0, 0
+        for end, moment in enumerate(times):
+            while start < end and moment - times[start] >= seconds:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
+    # --- parameter checks ---------------------------------------------------------------------
+
+    def _chat_of(self, params: JSON) -> ChatState:
+        if params.get("chat_id") in (None, ""):
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        state = self._chats.get(self._chat_id_or_none(params["chat_id"]) or 0)
+        if state is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        return state
+
+    def _thread_of(self, state: ChatState, params: JSON) -> int | None:
+        if params.get("message_thread_id") in (None, ""):
+            return None
+        thread_id = as_int(params["message_thread_id"], "message_thread_id")
+        # A forum's General topic is no thread to the Bot API: messages there omit the id.
+        known = state.topics if state.is_forum else set(state.messages)
+        if thread_id not in known or not state.is_supergroup:
+            raise ApiError(400, "Bad Request: message thread not found")
+        return thread_id
+
+    def _reply_target(self, state: ChatState, params: JSON) -> JSON | None:
+        reply = params.get("reply_parameters")
+        if isinstance(reply, dict):  # PTB 22 turns reply_to_message_id into this
+            message_id, allow = reply.get("message_id"), reply.get("allow_sending_without_reply")
+            if reply.get("chat_id") not in (None, ""):
+                state = self._chat_of(reply)
+        else:
+            message_id = params.get("reply_to_message_id")
+            allow = params.get("allow_sending_without_reply")
+        if message_id in (None, ""):
+            return None
+        target = state.messages.get(as_int(message_id, "message_id"))
+        if target is None and not as_bool(allow):
+            raise ApiError(400, "Bad Request: message to be replied not found")
+        return target
+
+    def _message_text(self, params: JSON) -> ParsedText:
+        text, mode = str(params.get("text") or ""), str(params.get("parse_mode") or "")
+        if mode.lower() == "html":
+            parsed = parse_telegram_html(text)
+        elif mode.lower() in ("markdown", "markdownv2"):
+            parsed = ParsedText(text)  # accepted unchecked: this fake only knows HTML
+        elif mode:
+            raise ApiError(400, "Bad Request: unsupported parse_mode")
+        else:
+            parsed = ParsedText(text, list(params.get("entities") or []))
+        return check_message_text(parsed)
+
+    def _record(self, params: JSON, parsed: ParsedText, message: JSON) -> SentMessage:
+        reply_to = message.get("reply_to_message") or {}
+        markup = params.get("reply_markup")
+        return SentMessage(
+            chat_id=message["chat"]["id"],
+            message_id=message["message_id"],
+            text=parsed.text,
+            raw_text=str(params.get("text") or ""),
+            parse_mode=params.get("parse_mode") or None,
+            entities=parsed.entities,
+            # A topic's creation message stands in as the reply of unreplied topic messages.
+            reply_to_message_id=None
+            if "forum_topic_created" in reply_to
+            else reply_to.get("message_id"),
+            message_thread_id=message.get("message_thread_id"),
+            reply_markup=markup if isinstance(markup, dict) else None,
+            params=params,
+            message=message,
+            time=time.monotonic(),
+        )
+
+    # --- methods ------------------------------------------------------------------------------
+
+    def _send_message(self, params: JSON) -> JSON:
+        state = self._chat_of(params)
+        thread_id = self._thread_of(state, params)
+        parsed = self._message_text(params)
+        reply_to = self._reply_target(state, params)
+        fields: JSON = {"text": parsed.text}
+        fields |= {"entities": parsed.entities} if parsed.entities else {}
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:  # only these are echoed
+            fields["reply_markup"] = markup
+        message = self.new_message(state, self.bot_user, reply_to, thread_id, fields)
+        self.sent_messages.append(self._record(params, parsed, message))
+        return message
+
+    def _edit_message_text(self, params: JSON) -> JSON | bool:
+        if params.get("inline_message_id"):
+            return True
+        state = self._chat_of(params)
+        message = state.messages.get(as_int(params.get("message_id"), "message_id"))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if message["from"]["id"] != self.bot_user["id"]:
+            raise ApiError(400, "Bad Request: message can't be edited")
+        parsed = self._message_text(params)
+        markup = params.get("reply_markup") or None
+        old = (message.get("text"), message.get("entities", []), message.get("reply_markup"))
+        if (parsed.text, parsed.entities, markup) == old:
+            raise ApiError(400, _NOT_MODIFIED)
+        message |= {"text": parsed.text, "entities": parsed.entities, "edit_date": int(time.time())}
+        message.pop("reply_markup", None)
+        message |= {"reply_markup": markup} if markup else {}
+        self.edited_messages.append(self._record(params, parsed, message))
+        return message
+
+    def _delete_message(self, params: JSON) -> bool:
+        state = self._chat_of(params)
+        if state.messages.pop(as_int(params.get("message_id"), "message_id"), None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        return True
+
+    def _send_chat_action(self, params: JSON) -> bool:
+        state = self._chat_of(params)
+        thread_id = self._thread_of(state, params)
+        action = str(params.get("action") or "")
+        if action not in _CHAT_ACTIONS:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        self.chat_actions.append(ChatAction(state.id, action, thread_id, time.monotonic()))
+        return True
+
+    def _set_my_commands(self, params: JSON) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list):
+            raise ApiError(400, 'Bad Request: parameter "commands" is required')
+        if len(commands) > 100:
+            raise ApiError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
+        for command in commands:
+            if not _COMMAND_NAME.fullmatch(str(command.get("command", ""))):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        return self._store_commands(params, commands)
+
+    def _store_commands(self, params: JSON, commands: list[JSON]) -> bool:
+        scope = params.get("scope") or {"type": "default"}
+        language = str(params.get("language_code") or "")
+        self._my_commands[_scope_key(scope, language)] = commands
+        self.commands.append(CommandsCall(commands, scope, language, time.monotonic()))
+        return True
+
+    def _get_my_commands(self, params: JSON) -> list[JSON]:
+        return self.my_commands(params.get("scope"), str(params.get("language_code") or ""))
+
+    def _answer_callback_query(self, params: JSON) -> bool:
+        self.callback_answers.append(params)
+        return True
+
+    def _set_webhook(self, params: JSON) -> bool:
+        self.webhook_url = str(params.get("url") or "")
+        if as_bool(params.get("drop_pending_updates")):
+            self._pending.clear()
+        return True
+
+    def _delete_webhook(self, params: JSON) -> bool:
+        return self._set_webhook({"drop_pending_updates": params.get("drop_pending_updates")})
+
+    def _get_webhook_info(self, _: JSON) -> JSON:
+        info: JSON = {"url": self.webhook_url, "has_custom_certificate": False}
+        return info | {"pending_update_count": len(self._pending)}
+
+    # --- getUpdates bookkeeping (the long poll itself is in FakeBotApi) ------------------------
+
+    def _confirm(self, offset: int) -> None:
+        if offset < 0:  # Telegram: the last -offset updates stay, older ones are forgotten
+            del self._pending[: max(len(self._pending) + offset, 0)]
+        else:
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+
+    def _deliverable(self) -> list[JSON]:
+        # Telegram does not keep updates of types the bot did not ask for, so neither does this.
+        allowed = set(self._allowed_updates)
+        self._pending = [
+            u
+            for u in self._pending
+            if update_type(u) in allowed or (not allowed and update_type(u) not in _OPT_IN_UPDATES)
+        ]
+        return self._pending
