@@ -33,6 +33,7 @@ _CONTINUATION = re.compile(
 )
 _SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"”’)\]]*|$)\s*")
 SYNONYM_CREDIT = 0.6  # a concept matched only through a synonym counts for this much
+IDF_FLOOR = 0.25  # what a word every passage holds still counts, relative to a rare one
 COVERAGE_BIAS = 0.5  # how far coverage may reorder BM25's ranking
 CONTEXT_CREDIT = 0.5  # ...and one matched only by the title or section heading
 
@@ -41,7 +42,7 @@ CONTEXT_CREDIT = 0.5  # ...and one matched only by the title or section heading
 class AnswerOptions:
     """The knobs of answer composition; `Settings` fills them from `BOT_*` variables."""
 
-    min_coverage: float = 0.3
+    min_coverage: float = 0.25
     min_own_coverage: float = 0.25
     min_score_ratio: float = 0.2
     related_ratio: float = 0.5
@@ -158,8 +159,9 @@ def _search(
     asked = [t for t in own if t.origin in ("asked", "typo")]
     hits = index.search(terms, k=options.candidates)
     candidates = [
-        Candidate(hit, _coverage(concepts, hit), fact is None or holds(fact, hit.passage.text),
-                  _coverage(asked, hit) if asked and len(asked) < len(concepts) else 1.0)
+        Candidate(hit, _coverage(concepts, hit, index),
+                  fact is None or holds(fact, hit.passage.text),
+                  _coverage(asked, hit, index) if asked and len(asked) < len(concepts) else 1.0)
         for hit in hits
     ]
     # BM25 ranks by shared words; a passage that holds more of what was asked goes first.
@@ -167,14 +169,17 @@ def _search(
     return tuple(candidates)
 
 
-def _coverage(concepts: list[QueryTerm], hit: Hit) -> float:
+def _coverage(concepts: list[QueryTerm], hit: Hit, index: Index) -> float:
     """Share of the question's concepts the passage itself holds, each weighted by how specific
     the asked word is. A word found only in the title or section heading counts for half: it
     says what the whole document is about, not what this passage answers."""
     body = set(tokenize(hit.passage.text))
     total = matched = 0.0
     for term in {t.token: t for t in concepts}.values():
-        weight = specificity(term.word) * term.weight
+        # A word most passages share ("China" in an article about China) tells little about
+        # whether this passage is the one that answers.
+        distinct = index.idf_of(term.token) / index.max_idf
+        weight = specificity(term.word) * term.weight * (IDF_FLOOR + (1 - IDF_FLOOR) * distinct)
         total += weight
         if term.token in body:
             matched += weight

@@ -30,7 +30,8 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
         r"|\bwhat\s+(?:number|percentage|percent|amount|proportion|share|size|age|price|cost)\b"
         r"|\b(?:number|amount)\s+of\b", re.IGNORECASE)),
     (FactKind.TIME, re.compile(
-        _LEAD + r"when\b|\b(?:what|which)\s+(?:year|day|date|time|month|week|hour|season)\b"
+        _LEAD + r"when\b"
+        r"|\b(?:what|which)\s+(?:\w+\s+)?(?:year|day|date|time|month|week|hour|season)\b"
         r"|\bon\s+what\s+date\b|\bhow\s+soon\b|\b(?:date|dates|deadline|timeline|schedule)\s*\??$",
         re.IGNORECASE)),
     (FactKind.PLACE, re.compile(

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
 
     k1: float = Field(default=1.5, gt=0)
     b: float = Field(default=0.75, ge=0, le=1)
-    min_coverage: float = Field(default=0.3, ge=0, le=1)
+    min_coverage: float = Field(default=0.25, ge=0, le=1)
     related_ratio: float = Field(default=0.5, ge=0, le=1)
     max_citations: int = Field(default=3, ge=1, le=10)
     max_quote_chars: int = Field(default=600, ge=80, le=3000)
