@@ -27,7 +27,7 @@ from bot.index import Index  # noqa: E402
 from bot.knowledge import load_folder  # noqa: E402
 
 DEFAULT_QUESTIONS = ROOT / "tests" / "eval" / "questions.jsonl"
-GRID = [round(0.30 + 0.05 * i, 2) for i in range(14)]
+GRID = [round(0.10 + 0.05 * i, 2) for i in range(15)]
 
 
 @dataclass(frozen=True)

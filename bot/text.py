@@ -33,7 +33,7 @@ QUESTION_WORDS = frozenset(
 FRAME_WORDS = frozenset(
     (
         "happen happened happens happening incident incidents event events situation story "
-        "stories detail details info information news matter"
+        "stories detail details info information news matter now time times"
     ).split()
 )
 STOPWORDS = frozenset(
