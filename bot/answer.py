@@ -14,7 +14,9 @@ from bot.text import (
     QueryTerm,
     analyze_question,
     content_words,
+    normalize_question,
     specificity,
+    stem,
     synonyms_of,
     tokenize,
     words,
@@ -31,6 +33,7 @@ _CONTINUATION = re.compile(
     r"^\W*(?:and|but|so|also|what\s+about|how\s+about|what\s+else|anything\s+else|why\??$|"
     r"how\??$|when\??$|where\??$|who\??$)", re.IGNORECASE
 )
+_WORD_SPAN = re.compile(r"[\w'’-]+")
 _SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"”’)\]]*|$)\s*")
 SYNONYM_CREDIT = 0.6  # a concept matched only through a synonym counts for this much
 IDF_FLOOR = 0.25  # what a word every passage holds still counts, relative to a rare one
@@ -101,6 +104,7 @@ class Evidence:
     has_content: bool
     fact: FactKind | None
     context: tuple[str, ...]
+    unknown_names: tuple[str, ...] = ()
 
 
 def gather(
@@ -110,6 +114,7 @@ def gather(
     options: AnswerOptions = AnswerOptions(),
 ) -> Evidence:
     """Search for `question`, with earlier questions when it leans on them."""
+    original, question = question, normalize_question(question)
     own = analyze_question(question, index.vocabulary, index.typos)
     fact = asked_kind(question)
     has_content = any(t.origin in ("asked", "typo") for t in own)
@@ -124,7 +129,34 @@ def gather(
             retry = _search(own, index, context, fact, options)
             if _acceptable(retry, options):
                 candidates, used = retry, context
-    return Evidence(question, candidates, has_content or bool(used), fact, used)
+    return Evidence(original, candidates, has_content or bool(used), fact, used,
+                    unknown_names(question, index))
+
+
+def unknown_names(question: str, index: Index) -> tuple[str, ...]:
+    """Names the question uses that no passage holds ("Will Blinken meet *Wang Yi*?").
+
+    A question about someone or something the knowledge base never mentions is not answered
+    by a passage that shares its other words. Capitalised words count as names unless they
+    open a sentence or the whole question is in title case.
+    """
+    found = list(_WORD_SPAN.finditer(question))
+    capitals = [m for m in found if m.group()[0].isupper()]
+    if not capitals or len(capitals) > 0.6 * len(found):
+        return ()
+    names = []
+    for match in capitals:
+        before = question[: match.start()].rstrip()
+        if not before or before[-1] in ".!?:;\"“(«" or match.group() == "I":
+            continue
+        for word in content_words(match.group()):
+            token = stem(word)
+            if token in index or index.typos.correct(word) is not None:
+                continue
+            if any(s in index for s in synonyms_of(token)):
+                continue
+            names.append(match.group())
+    return tuple(names)
 
 
 def _leans_on_context(question: str, own: list[QueryTerm]) -> bool:
@@ -148,7 +180,7 @@ def _search(
     seen = {t.token for t in own}
     weight = options.context_weight
     for earlier in context:
-        for term in analyze_question(earlier, index.vocabulary, index.typos):
+        for term in analyze_question(normalize_question(earlier), index.vocabulary, index.typos):
             if term.token not in seen:
                 terms.append(QueryTerm(term.token, term.weight * weight, "context", term.word))
                 seen.add(term.token)
@@ -201,6 +233,8 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
                      context=evidence.context)
     if not evidence.has_content:
         return _replace_reason(refusal, "empty")
+    if evidence.unknown_names:
+        return _replace_reason(refusal, "not_covered")
     # A passage that shares only words every passage has (the title's) is no evidence at all.
     floor = options.min_score_ratio * index.max_idf
     covered = [

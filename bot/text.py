@@ -51,13 +51,14 @@ STOPWORDS = frozenset(
         "you you'd you'll you're you've your yours yourself yourselves also just will shall may "
         "might must us s t d ll m re ve y etc tell please know explain describe mention "
         "mentioned article text say says said anything something someone thing things much many "
-        "way ways kind sort"
+        "way ways kind sort anyone anybody everyone everybody somebody actually really basically "
+        "exactly even ever quite rather"
     ).split()
 ) | QUESTION_WORDS | FRAME_WORDS
 
 # General news-English synonyms, searched at a lower weight than the asker's own words.
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("trip", "visit", "journey", "travel", "tour", "going", "arrive", "arrival"),
+    ("trip", "visit", "journey", "travel", "tour", "going", "arrive", "arrival", "heading"),
     ("delay", "postpone", "reschedule", "put off"),
     ("goal", "objective", "aim", "purpose", "intent", "intention", "agenda", "mission"),
     ("talk", "dialogue", "discussion", "negotiation", "conversation"),
@@ -103,6 +104,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("suggest", "highlight", "indicate", "show", "signal", "underscore", "demonstrate", "reveal"),
     ("clear", "certain", "uncertain", "unclear", "known", "sure"),
     ("urgent", "urgency", "pressing"),
+    ("complex", "complicated", "complexity", "multifaceted", "intricate", "simple"),
+    ("modest", "low", "limited", "small", "slim"),
     ("willing", "willingness", "ready", "readiness", "open"),
     ("recent", "lately", "latest", "new"),
     ("area", "front", "field", "domain", "sphere"),
@@ -117,6 +120,36 @@ STAND_IN_WEIGHT = 0.9
 WHY_WEIGHT = 0.15
 
 _stemmer = Stemmer.Stemmer("english")
+
+
+# Chat shorthand for the words that decide what a question asks ("wen", "wat r").
+_SHORTHAND = {
+    "wen": "when", "wat": "what", "wut": "what", "wht": "what", "whta": "what", "r": "are",
+    "u": "you", "ur": "your", "y": "why", "hw": "how", "wher": "where", "whr": "where",
+    "abt": "about", "bc": "because", "cuz": "because", "pls": "please", "plz": "please",
+    "thx": "thanks", "whos": "who is", "wats": "what is", "hows": "how is", "wheres": "where is",
+    "whens": "when is", "b4": "before", "govt": "government", "gov": "government",
+}
+_SHORTHAND_RE = re.compile(r"(?<![\w'’])(" + "|".join(map(re.escape, _SHORTHAND)) + r")(?![\w'’])",
+                           re.IGNORECASE)
+# Lower-case "us" is the country when it stands beside another country or a word of state:
+# "between us and china", "us-china ties", "us officials".
+_LOWER_US = re.compile(
+    r"(?<![\w'’])us(?=[\s-]+(?:and\s+|or\s+)?(?:china|chinese|beijing|russia|india|japan|uk|eu|"
+    r"iran|israel|mexico|canada|europe|relations?|ties|officials?|government|president|"
+    r"secretary|military|army|navy|territory|surveillance|economy|trade|dollar|embassy|"
+    r"ambassador|diplomats?|citizens?|troops|forces|administration|congress|senate)\b)"
+    r"|(?<=\band\s)us(?![\w'’])(?=\s*(?:relations?|ties|[?.!,]|$))"
+    r"|(?<=\bbetween\s)us(?![\w'’])",
+    re.IGNORECASE,
+)
+
+
+def normalize_question(question: str) -> str:
+    """A question as typed in a chat, with shorthand spelled out and the lower-case country
+    marked, so that it reads like the articles it is matched against."""
+    text = _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(1).lower()], question)
+    return _LOWER_US.sub("US", text)
 
 
 def normalize(text: str) -> str:
