@@ -48,6 +48,7 @@ class AnswerOptions:
     min_coverage: float = 0.25
     min_own_coverage: float = 0.25
     min_score_ratio: float = 0.2
+    fact_ratio: float = 0.3
     related_ratio: float = 0.5
     max_citations: int = 3
     max_quote_chars: int = 600
@@ -94,6 +95,11 @@ class Candidate:
     fact_ok: bool
     own_coverage: float = 1.0
 
+    @property
+    def rank(self) -> float:
+        """BM25 ranks by shared words; a passage holding more of what was asked goes first."""
+        return self.hit.score * (COVERAGE_BIAS + self.coverage)
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -122,11 +128,11 @@ def gather(
     used: tuple[str, ...] = ()
     if context and _leans_on_context(question, own):
         used = context
-        candidates = _search(own, index, used, fact, options)
+        candidates = _search(question, own, index, used, fact, options)
     else:
-        candidates = _search(own, index, (), fact, options)
+        candidates = _search(question, own, index, (), fact, options)
         if context and _is_elliptical(question) and not _acceptable(candidates, options):
-            retry = _search(own, index, context, fact, options)
+            retry = _search(question, own, index, context, fact, options)
             if _acceptable(retry, options):
                 candidates, used = retry, context
     return Evidence(original, candidates, has_content or bool(used), fact, used,
@@ -170,6 +176,7 @@ def _is_elliptical(question: str) -> bool:
 
 
 def _search(
+    question: str,
     own: list[QueryTerm],
     index: Index,
     context: tuple[str, ...],
@@ -192,12 +199,11 @@ def _search(
     hits = index.search(terms, k=options.candidates)
     candidates = [
         Candidate(hit, _coverage(concepts, hit, index),
-                  fact is None or holds(fact, hit.passage.text),
+                  fact is None or holds(fact, hit.passage.text, question),
                   _coverage(asked, hit, index) if asked and len(asked) < len(concepts) else 1.0)
         for hit in hits
     ]
-    # BM25 ranks by shared words; a passage that holds more of what was asked goes first.
-    candidates.sort(key=lambda c: -c.hit.score * (COVERAGE_BIAS + c.coverage))
+    candidates.sort(key=lambda c: -c.rank)
     return tuple(candidates)
 
 
@@ -246,13 +252,15 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
         return _replace_reason(refusal, "not_covered")
     accepted = [c for c in covered if c.fact_ok]
     best_score = max(c.hit.score for c in evidence.candidates)
-    accepted = [c for c in accepted if c.hit.score >= best_score * options.related_ratio]
+    # The passage that holds the asked-for fact may rank below one that only shares words,
+    # but not far below: then the words it shares are probably incidental.
+    accepted = [c for c in accepted if c.hit.score >= best_score * options.fact_ratio]
     if not accepted:
         return _replace_reason(refusal, "no_fact")
     first = accepted[0]
     related = [c for c in accepted[1:] if c.hit.score >= first.hit.score * options.related_ratio]
     chosen = [first, *related[: options.max_citations - 1]]
-    citations = tuple(cite(c.hit, options.max_quote_chars) for c in chosen)
+    citations = tuple(cite(c.hit, options.max_quote_chars, c.rank) for c in chosen)
     return Answer(evidence.question, True, citations, scope=scope, context=evidence.context)
 
 
@@ -280,7 +288,7 @@ def suggestions(index: Index, limit: int = 5) -> tuple[str, ...]:
     return tuple(d.title for d in index.knowledge.documents[:limit])
 
 
-def cite(hit: Hit, max_chars: int) -> Citation:
+def cite(hit: Hit, max_chars: int, score: float | None = None) -> Citation:
     """A citation of the hit's passage, trimmed at sentence boundaries when it is long."""
     passage = hit.passage
     start, end = _trim(passage.text, hit.matched, max_chars)
@@ -288,7 +296,8 @@ def cite(hit: Hit, max_chars: int) -> Citation:
     return Citation(
         passage_id=passage.id, document=doc.id, title=doc.title, section=passage.section,
         paragraph=passage.paragraph, quote=doc.text[passage.start + start : passage.start + end],
-        score=hit.score, url=doc.url, trimmed_start=start > 0, trimmed_end=end < len(passage.text),
+        score=hit.score if score is None else score, url=doc.url,
+        trimmed_start=start > 0, trimmed_end=end < len(passage.text),
     )
 
 

@@ -66,6 +66,14 @@ _TIME = re.compile(
     r"(?:week|month|year|decade|century|spring|summer|autumn|fall|winter|few\s+years)|"
     r"since|until|morning|evening|afternoon|spring|summer|autumn|winter)\b",
     re.IGNORECASE)
+_TIME_UNIT = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(day|year|month)\b", re.IGNORECASE)
+_UNIT_VALUE = {
+    "day": re.compile(r"\b(?:" + "|".join(_DAYS) + r"|today|tomorrow|yesterday|tonight)\b"
+                      r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:" + "|".join(_MONTHS) + r")\b"
+                      r"|\b(?:" + "|".join(_MONTHS) + r")\s+\d{1,2}\b", re.IGNORECASE),
+    "year": re.compile(r"\b(?:1[5-9]|20)\d\d\b|\b(?:last|next|this)\s+year\b", re.IGNORECASE),
+    "month": re.compile(r"\b(?:" + "|".join(_MONTHS) + r")\b", re.IGNORECASE),
+}
 _PLACE_NOUNS = re.compile(
     r"\b(?:territory|territories|sea|ocean|country|countries|city|capital|region|border|"
     r"airspace|island|province|state|coast|strait|abroad|overseas|headquarters)\b",
@@ -94,13 +102,20 @@ def asked_kind(question: str) -> FactKind | None:
     return None
 
 
-def holds(kind: FactKind, text: str) -> bool:
-    """Whether `text` holds a fact of `kind` (loosely: a number, a date, a name or a role)."""
+def holds(kind: FactKind, text: str, question: str = "") -> bool:
+    """Whether `text` holds a fact of `kind` (loosely: a number, a date, a name or a role).
+
+    A question that names the unit of time ("what day", "which year") needs that unit: a
+    passage that gives only a month does not say on what day.
+    """
     if kind is FactKind.QUANTITY:
         return bool(_DIGITS.search(text) or _NUMBER.search(text))
     if kind is FactKind.SPEECH:
         return bool(_SPEECH.search(text))
     if kind is FactKind.TIME:
+        unit = _TIME_UNIT.search(question)
+        if unit:
+            return bool(_UNIT_VALUE[unit.group(1).lower()].search(text))
         return bool(_TIME.search(text))
     names = [m for m in _PROPER.findall(text) if m not in _NOT_NAMES]
     if kind is FactKind.PLACE:

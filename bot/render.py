@@ -69,92 +69,78 @@ def _html_source(citation: Citation) -> str:
     return f"— <i>{label}</i>"
 
 
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def html_blocks(answer: Answer, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     """The answer as self-contained HTML blocks (each with balanced tags), in reading order."""
     if not answer.answered:
         head, tail = _refusal_text(answer)
-        body = _e(head)
+        body = head
         if tail:
-            body += "\n" + _e(tail.strip()) + "\n" + "\n".join(
-                f"• {_e(s)}" for s in answer.suggestions)
-        return _fit(body, limit)
+            body += "\n" + tail.strip() + "\n" + "\n".join(f"• {s}" for s in answer.suggestions)
+        return _pieces(body, limit)
     first, *related = answer.citations
-    blocks = _fit(f"<blockquote>{_e(_quote_text(first))}</blockquote>\n{_html_source(first)}",
-                  limit, quote=first)
+    blocks = _fit(first, limit, expandable=False)
     if related:
         inner = "\n\n".join(f"{_e(_quote_text(c))}\n{_html_source(c)}" for c in related)
         block = f"<b>Also relevant</b>\n<blockquote expandable>{inner}</blockquote>"
-        if len(block) <= limit:
+        if tg_len(block) <= limit:
             blocks.append(block)
         else:
             for c in related:
-                blocks.extend(_fit(f"<blockquote expandable>{_e(_quote_text(c))}</blockquote>\n"
-                                   f"{_html_source(c)}", limit, quote=c, expandable=True))
+                blocks.extend(_fit(c, limit, expandable=True))
     return blocks
 
 
-def _fit(
-    block: str, limit: int, quote: Citation | None = None, expandable: bool = False
-) -> list[str]:
-    """A block that fits, or the block's quote cut into pieces that each fit with their tags."""
-    if len(block) <= limit:
-        return [block]
-    if quote is None:
-        return _split_plain(block, limit)
+def _fit(quote: Citation, limit: int, expandable: bool) -> list[str]:
+    """The quote's block, or its quote cut into pieces that each fit with their tags."""
     opening = "<blockquote expandable>" if expandable else "<blockquote>"
     source = _html_source(quote)
-    if len(source) + 40 > limit:
+    block = f"{opening}{_e(_quote_text(quote))}</blockquote>\n{source}"
+    if tg_len(block) <= limit:
+        return [block]
+    if tg_len(source) + 40 > limit:
         source = f"— <i>{_e(citation_label(quote)[: max(limit // 4, 1)])}…</i>"
-    room = limit - len(opening) - len("</blockquote>") - len(source) - 1
-    pieces = _split_escaped(_quote_text(quote), max(room, 1))
-    out = [f"{opening}{p}</blockquote>" for p in pieces]
+    room = limit - tg_len(opening) - tg_len("</blockquote>") - tg_len(source) - 1
+    out = [f"{opening}{p}</blockquote>" for p in _pieces(_quote_text(quote), room)]
     out[-1] += "\n" + source
     return out
 
 
-def _split_escaped(text: str, room: int) -> list[str]:
-    """Cut plain text so that each escaped piece is at most `room` characters, at spaces."""
+def _pieces(text: str, room: int) -> list[str]:
+    """Escaped pieces of plain `text`, each at most `room` UTF-16 units once escaped, cut at
+    white space where there is some; an entity is never cut because escaping is per piece."""
+    room = max(room, 8)  # the widest escaped character, "&quot;", must always fit
+    widths = [tg_len(_e(ch)) for ch in text]
     pieces: list[str] = []
-    current = ""
-    for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if len(_e(candidate)) <= room:
-            current = candidate
-            continue
-        if current:
-            pieces.append(_e(current))
-        while len(_e(word)) > room:  # a single over-long word: cut it by characters
-            cut = room
-            while len(_e(word[:cut])) > room:
-                cut -= 1
-            pieces.append(_e(word[:cut]))
-            word = word[cut:]
-        current = word
-    if current or not pieces:
-        pieces.append(_e(current))
-    return pieces
-
-
-def _split_plain(escaped: str, limit: int) -> list[str]:
-    # Escaped text with no tags: cut at newlines or spaces, never inside an entity.
-    out: list[str] = []
-    while len(escaped) > limit:
-        cut = max(escaped.rfind("\n", 0, limit), escaped.rfind(" ", 0, limit))
-        amp = escaped.rfind("&", 0, limit)
-        if cut <= 0:
-            cut = amp if amp > escaped.rfind(";", 0, limit) else limit
-        out.append(escaped[:cut])
-        escaped = escaped[cut:].lstrip()
-    out.append(escaped)
-    return [o for o in out if o]
+    start, n = 0, len(text)
+    while start < n:
+        used, end, last_space = 0, start, -1
+        while end < n and used + widths[end] <= room:
+            if text[end].isspace():
+                last_space = end
+            used += widths[end]
+            end += 1
+        if end < n and last_space > start:
+            end = last_space
+        piece = text[start:end].strip()
+        if piece:
+            pieces.append(_e(piece))
+        start = end
+        while start < n and text[start].isspace():
+            start += 1
+    return pieces or [""]
 
 
 def render_html(answer: Answer, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
-    """Telegram HTML messages for the answer, each at most `limit` characters, split only
+    """Telegram HTML messages for the answer, each at most `limit` UTF-16 units, split only
     between blocks so no tag is ever cut."""
     messages: list[str] = []
     for block in html_blocks(answer, limit):
-        if messages and len(messages[-1]) + 2 + len(block) <= limit:
+        if messages and tg_len(messages[-1]) + 2 + tg_len(block) <= limit:
             messages[-1] += "\n\n" + block
         else:
             messages.append(block)

@@ -99,7 +99,7 @@ def load_settings(**overrides: Any) -> Settings:
         lines = ["Invalid settings:"]
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "?"
-            name = "BOT_" + field.upper()
+            name = field.upper() if field.upper().startswith("BOT_") else "BOT_" + field.upper()
             lines.append(f"  {name}: {error['msg']} (got {_shown(field, error.get('input'))})")
         lines.append("Fix them in the environment, .env or config/defaults.env.")
         raise SettingsError("\n".join(lines)) from None

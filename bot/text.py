@@ -244,17 +244,19 @@ class TypoMap:
             return 1 if zipf_frequency(word, "en") < 1.5 else 0
         return 1 if len(word) < 8 else 2
 
-    def correct(self, word: str) -> str | None:
+    def correct(self, word: str, typed: str | None = None) -> str | None:
         """The vocabulary word `word` was probably meant to be, or None.
 
         A common English word is taken as meant ("weather" is not a typo of "whether"), even
-        when no passage holds it.
+        when no passage holds it. `typed` is the word as typed when `word` is its stem: the
+        edit budget and the common-word test go by what the person typed.
         """
-        limit = self.max_edits(word)
+        typed = typed or word
+        limit = self.max_edits(typed)
         candidates = self._by_letter.get(word[:1], [])
         if limit == 0 or word in self._known or not candidates:
             return None
-        if zipf_frequency(word, "en") >= COMMON_ZIPF:
+        if zipf_frequency(typed, "en") >= COMMON_ZIPF:
             return None
         match = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
         return None if match is None else str(match[0])
@@ -275,7 +277,8 @@ def analyze_question(
             continue
         token = stem(word)
         if token not in vocabulary:
-            corrected = typos.correct(word)
+            # Compare the stem too: "visting" is two edits from "visit", its stem "vist" one.
+            corrected = typos.correct(word) or typos.correct(token, typed=word)
             if corrected is not None and stem(corrected) in vocabulary:
                 terms.append(QueryTerm(stem(corrected), 1.0, "typo", word))
                 continue

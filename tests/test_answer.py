@@ -1,0 +1,195 @@
+"""Composing answers: verbatim quotes with citations, plain refusals with suggestions, follow-ups
+read with the earlier question, and long passages trimmed at sentence boundaries."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, shipped_index, write_folder
+
+from bot.answer import Answer, AnswerOptions, compose, gather
+from bot.conversation import Turn
+from bot.index import Index
+from bot.knowledge import load_folder
+
+sys.path.insert(0, str(ROOT))
+from benchmarks.quality import load_questions
+
+QUESTIONS = [q.question for q in load_questions()]
+OFF_TOPIC = "Can you recommend a good book?"
+BALLOON = "What was the spy balloon incident?"
+INTERCEPTED = "Where was it intercepted?"
+BEFORE_THAT = "When was the trip supposed to happen before that?"
+
+
+def test_every_quote_is_verbatim_and_every_label_is_its_passages() -> None:
+    index = shipped_index()
+    by_id = {p.id: p for p in index.passages}
+    answered = 0
+    for question in QUESTIONS:
+        answer = compose(question, index)
+        answered += answer.answered
+        for c in answer.citations:
+            passage = by_id[c.passage_id]
+            doc = passage.document
+            assert c.quote
+            assert c.quote in doc.text
+            assert c.quote in passage.text
+            assert (c.document, c.title, c.section, c.paragraph, c.url) == (
+                doc.id, doc.title, passage.section, passage.paragraph, doc.url)
+    assert answered > len(QUESTIONS) // 2
+
+
+@pytest.mark.parametrize("max_citations", [1, 2, 3])
+def test_at_most_max_citations(max_citations: int) -> None:
+    options = AnswerOptions(max_citations=max_citations)
+    counts = [len(compose(q, shipped_index(), options=options).citations) for q in QUESTIONS]
+    assert max(counts) <= max_citations
+    assert max(counts) >= 1
+
+
+def test_citations_follow_the_ranking_best_first() -> None:
+    index = shipped_index()
+    for question in QUESTIONS:
+        answer = compose(question, index)
+        if not answer.answered:
+            continue
+        ranking = [c.hit.passage.id for c in gather(question, index).candidates]
+        positions = [ranking.index(c.passage_id) for c in answer.citations]
+        assert positions == sorted(positions)
+        assert len(set(positions)) == len(positions)
+
+
+def test_published_scores_are_best_first() -> None:
+    index = shipped_index()
+    for question in QUESTIONS:
+        scores = [c.score for c in compose(question, index).citations]
+        assert scores == sorted(scores, reverse=True), question
+
+
+# ---- refusals ------------------------------------------------------------------------------
+
+def assert_refused(answer: Answer) -> None:
+    index = shipped_index()
+    assert not answer.answered
+    assert answer.citations == ()
+    assert answer.suggestions
+    assert list(answer.suggestions) == index.knowledge.sections[: len(answer.suggestions)]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [OFF_TOPIC, "How do I bake bread?", "What's the weather in Paris?", "", "???", "the"],
+)
+def test_not_in_the_article_is_a_normal_result(question: str) -> None:
+    assert_refused(compose(question, shipped_index()))
+
+
+def test_suggestions_are_the_section_headings() -> None:
+    answer = compose(OFF_TOPIC, shipped_index())
+    assert answer.suggestions == tuple(shipped_index().knowledge.sections)
+
+
+# ---- follow-ups ----------------------------------------------------------------------------
+
+def test_a_follow_up_is_read_with_the_earlier_question() -> None:
+    answer = compose(INTERCEPTED, shipped_index(), context=(BALLOON,))
+    assert answer.answered
+    assert "interception" in answer.citations[0].quote
+    assert answer.context == (BALLOON,)
+
+
+def test_without_context_the_same_question_stands_alone() -> None:
+    index = shipped_index()
+    alone = compose(INTERCEPTED, index)
+    assert alone.context == ()
+    # The article mentions one interception, so this one is found alone too; a follow-up that
+    # names nothing of its own is not.
+    with_context = compose(BEFORE_THAT, index, context=(BALLOON,))
+    without = compose(BEFORE_THAT, index)
+    assert with_context.answered
+    assert "interception" in with_context.citations[0].quote
+    assert not without.answered or without.citations != with_context.citations
+
+
+def test_a_self_contained_off_topic_question_ignores_the_context() -> None:
+    answer = compose(OFF_TOPIC, shipped_index(), context=(BALLOON,))
+    assert_refused(answer)
+    assert answer.context == ()
+
+
+def test_the_chain_of_follow_ups_keeps_its_thread() -> None:
+    index = shipped_index()
+    first = compose(BALLOON, index)
+    turn = Turn(BALLOON, first.context)
+    second = compose(INTERCEPTED, index, turn.follow_up_context())
+    assert BALLOON in second.context
+    turn = Turn(INTERCEPTED, second.context)
+    assert turn.follow_up_context() == (INTERCEPTED, BALLOON)
+    third = compose("and when was that?", index, turn.follow_up_context())
+    assert third.answered
+    assert BALLOON in third.context
+    assert "interception" in third.citations[0].quote
+
+
+def test_context_depth_bounds_how_far_back_a_follow_up_reads() -> None:
+    options = AnswerOptions(context_depth=1)
+    answer = compose(INTERCEPTED, shipped_index(), ("Who is Bill Gates?", BALLOON, "x"), options)
+    assert len(answer.context) <= 1
+
+
+# ---- trimming long passages ----------------------------------------------------------------
+
+FILLER = " ".join(f"Sentence {i} is about ordinary harbour matters and nets." for i in range(12))
+KEY = "The lighthouse keeper counted forty seagulls at dawn."
+
+
+@pytest.fixture
+def harbour(tmp_path: Path) -> Index:
+    folder = write_folder(tmp_path / "k", {"harbour.txt": (
+        f"Harbour Report\n\nNews:\n\n{FILLER} {KEY} {FILLER}\n\nA short paragraph about boats.\n"
+        f"\nOne run-on sentence {'and then more words ' * 40}about the seagulls ends here\n"
+    )})
+    return Index(load_folder(folder))
+
+
+def test_a_long_passage_is_trimmed_at_sentence_boundaries(harbour: Index) -> None:
+    options = AnswerOptions(max_quote_chars=200, max_citations=1)
+    answer = compose("How many seagulls did the lighthouse keeper count?", harbour, options=options)
+    assert answer.answered
+    [c] = answer.citations
+    passage = harbour.passages[c.paragraph - 1]
+    assert len(passage.text) > 200
+    assert KEY in c.quote
+    assert len(c.quote) <= 200
+    assert c.trimmed_start
+    assert c.trimmed_end
+    assert c.quote in passage.document.text
+    at = passage.text.index(c.quote)
+    assert re.search(r"[.!?]\s+$", passage.text[:at])  # starts where a sentence starts
+    assert c.quote.endswith(".")
+
+
+def test_a_single_over_long_sentence_is_cut_at_a_word(harbour: Index) -> None:
+    options = AnswerOptions(max_quote_chars=100, max_citations=1)
+    answer = compose("run-on sentence", harbour, options=options)
+    assert answer.answered
+    [c] = answer.citations
+    passage = harbour.passages[c.paragraph - 1]
+    assert len(c.quote) <= 100
+    assert c.trimmed_end
+    assert c.quote in passage.text
+    rest = passage.text[passage.text.index(c.quote) + len(c.quote) :]
+    assert rest[:1].isspace()
+
+
+def test_a_short_passage_is_quoted_whole(harbour: Index) -> None:
+    answer = compose("boats", harbour, options=AnswerOptions(max_quote_chars=200))
+    assert answer.answered
+    c = answer.citations[0]
+    assert c.quote == "A short paragraph about boats."
+    assert not c.trimmed_start
+    assert not c.trimmed_end

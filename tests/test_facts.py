@@ -1,0 +1,120 @@
+"""What kind of fact a question asks for, whether a passage holds one, and the answers that follow:
+a passage that shares the words but not the asked-for fact does not answer."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import shipped_index
+
+from bot.answer import compose, gather
+from bot.facts import FactKind, asked_kind, holds
+
+FENTANYL_AMOUNT = "How much fentanyl reaches the US each year?"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        (FENTANYL_AMOUNT, FactKind.QUANTITY),
+        ("How many Americans are detained in China?", FactKind.QUANTITY),
+        ("What number of flights were cancelled?", FactKind.QUANTITY),
+        ("When will Blinken visit China?", FactKind.TIME),
+        ("and when was that?", FactKind.TIME),
+        ("What year did the tensions start?", FactKind.TIME),
+        ("Where did the near-collision happen?", FactKind.PLACE),
+        ("In which sea did it happen?", FactKind.PLACE),
+        ("Who will Xi meet in Beijing?", FactKind.PERSON),
+        ("Which official visited China in 2019?", FactKind.PERSON),
+        ("What did Blinken say after landing?", FactKind.SPEECH),
+        ("What was discussed at the meeting?", FactKind.SPEECH),
+    ],
+)
+def test_asked_kind(question: str, kind: FactKind) -> None:
+    assert asked_kind(question) is kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the sticking points?",
+        "Why was Blinken's visit postponed?",
+        "Is fentanyl a problem between the US and China?",
+        "What does the article say about trade disputes?",  # about trade, not a quote
+        "fentanyl",
+    ],
+)
+def test_questions_that_ask_for_no_checkable_fact(question: str) -> None:
+    assert asked_kind(question) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        (FactKind.QUANTITY, "The keeper counted forty seagulls."),
+        (FactKind.QUANTITY, "It was the first visit since 2019."),
+        (FactKind.TIME, "Blinken is set to visit China on Sunday."),
+        (FactKind.TIME, "The trip was scheduled for February."),
+        (FactKind.PLACE, "The jets met over the South China Sea."),
+        (FactKind.PLACE, "The balloon flew over US territory."),
+        (FactKind.PERSON, "He will meet Microsoft founder Bill Gates."),
+        (FactKind.PERSON, "Both sides recognize the need for talks."),
+        (FactKind.SPEECH, "Blinken said the talks were candid."),
+        (FactKind.SPEECH, "According to officials, the meeting went well."),
+    ],
+)
+def test_holds(kind: FactKind, text: str) -> None:
+    assert holds(kind, text)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        (FactKind.QUANTITY, "the flow of fentanyl from China is a concern."),
+        (FactKind.TIME, "the flow of fentanyl from China is a concern."),
+        (FactKind.PLACE, "its outcome remains uncertain."),
+        (FactKind.PERSON, "its outcome remains uncertain."),
+        (FactKind.SPEECH, "its outcome remains uncertain."),
+    ],
+)
+def test_does_not_hold(kind: FactKind, text: str) -> None:
+    assert not holds(kind, text)
+
+
+def fentanyl_passage_index() -> int:
+    index = shipped_index()
+    [i] = [i for i, p in enumerate(index.passages) if "fentanyl" in p.text.casefold()]
+    return i
+
+
+def test_the_fentanyl_passage_gives_no_amount() -> None:
+    passage = shipped_index().passages[fentanyl_passage_index()]
+    assert not holds(FactKind.QUANTITY, passage.text)
+
+
+def test_asking_for_an_amount_the_article_lacks_is_refused() -> None:
+    index = shipped_index()
+    fentanyl = index.passages[fentanyl_passage_index()]
+    evidence = gather(FENTANYL_AMOUNT, index)
+    # The passage was found; it is refused for lacking the amount, not for lack of words.
+    assert any(c.hit.passage is fentanyl and not c.fact_ok for c in evidence.candidates)
+    answer = compose(FENTANYL_AMOUNT, index)
+    assert not answer.answered
+    assert answer.citations == ()
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What are the sticking points?", "Is fentanyl a problem between the US and China?"],
+)
+def test_the_same_passage_answers_when_no_amount_is_asked(question: str) -> None:
+    index = shipped_index()
+    answer = compose(question, index)
+    assert answer.answered
+    assert answer.citations[0].passage_id == index.passages[fentanyl_passage_index()].id
+
+
+def test_a_passage_that_holds_the_fact_answers() -> None:
+    # "When" finds the passage that gives a month, not one that merely mentions the trip.
+    answer = compose("When was Blinken's visit initially scheduled?", shipped_index())
+    assert answer.answered
+    assert holds(FactKind.TIME, answer.citations[0].quote)

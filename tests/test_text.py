@@ -1,0 +1,131 @@
+"""The one tokenizer for passages and questions, and the question-side typo map and synonyms."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import shipped_index
+
+from bot.index import passage_tokens
+from bot.text import (
+    QUESTION_WORDS,
+    TypoMap,
+    analyze_question,
+    specificity,
+    stem,
+    synonyms_of,
+    tokenize,
+    words,
+)
+
+
+def test_inflections_share_one_stem() -> None:
+    assert tokenize("visited") == tokenize("visits") == tokenize("visit") == tokenize("Visiting")
+
+
+def test_case_is_folded() -> None:
+    assert tokenize("BALLOON Balloon balloon") == [tokenize("balloon")[0]] * 3
+
+
+@pytest.mark.parametrize("word", sorted(QUESTION_WORDS))
+def test_question_words_are_dropped(word: str) -> None:
+    assert tokenize(word) == []
+    assert tokenize(word.capitalize() + " balloon?") == tokenize("balloon")
+
+
+def test_stopwords_are_dropped() -> None:
+    assert tokenize("the visit of the balloon to the sea") == tokenize("visit balloon sea")
+
+
+@pytest.mark.parametrize("spelling", ["US", "U.S.", "United States", "USA", "U.S.A."])
+def test_the_country_has_one_token_however_it_is_spelled(spelling: str) -> None:
+    assert tokenize(f"flights to the {spelling} resumed") == tokenize(
+        "flights to the United States resumed")
+    assert len(tokenize(spelling)) == 1
+
+
+def test_the_pronoun_us_is_dropped_but_the_country_is_not() -> None:
+    [country] = tokenize("US")
+    assert country not in tokenize("Tell us about the balloon")
+    assert country in tokenize("Tell us about the US balloon")
+
+
+def test_passages_and_questions_share_the_tokenizer() -> None:
+    # A question's words are found in the index under the tokens the passages were given.
+    index = shipped_index()
+    tokens = set().union(*(passage_tokens(p) for p in index.passages))
+    for question in ["Why was Blinken's visit postponed?", "the U.S. surveillance planes"]:
+        assert set(tokenize(question)) <= tokens
+        assert set(tokenize(question)) <= set(index.vocabulary)
+
+
+def test_words_keep_question_words_and_apostrophes() -> None:
+    assert words("Why was Blinken's visit postponed?") == [
+        "why", "was", "blinken's", "visit", "postponed"]
+
+
+def test_numbers_of_two_or_more_digits_are_content() -> None:
+    assert "2019" in tokenize("visited in 2019")
+    assert tokenize("point 1") == tokenize("point")
+
+
+# ---- typo map ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("typo", "meant"), [("Blinkin", "blinken"), ("balloom", "balloon")])
+def test_typos_in_questions_are_corrected_to_article_words(typo: str, meant: str) -> None:
+    index = shipped_index()
+    terms = analyze_question(f"What about {typo}?", index.vocabulary, index.typos)
+    assert [(t.token, t.origin, t.word) for t in terms if t.origin != "synonym"] == [
+        (stem(meant), "typo", typo.casefold())]
+
+
+def test_typo_map_never_corrects_short_words() -> None:
+    typos = TypoMap([("china", 10), ("chin", 3), ("tart", 2)])
+    assert typos.max_edits("chn") == 0
+    assert typos.correct("chn") is None
+    assert typos.correct("tar") is None
+
+
+def test_typo_map_never_corrects_common_english_words() -> None:
+    typos = TypoMap([("whether", 5), ("balloon", 5)])
+    assert "weather" not in typos
+    assert typos.correct("weather") is None
+    assert typos.correct("balloom") == "balloon"  # the same map does correct a real typo
+
+
+def test_a_common_word_absent_from_the_article_stays_as_asked() -> None:
+    index = shipped_index()
+    terms = analyze_question("What's the weather in Paris?", index.vocabulary, index.typos)
+    assert (stem("weather"), "asked") in [(t.token, t.origin) for t in terms]
+    assert all(t.origin == "asked" for t in terms)
+
+
+def test_known_words_are_not_corrected() -> None:
+    typos = TypoMap([("balloon", 5), ("ballooning", 1)])
+    assert "balloon" in typos
+    assert typos.correct("balloon") is None
+
+
+def test_ties_go_to_the_more_frequent_word() -> None:
+    assert TypoMap([("plant", 1), ("plans", 9)]).correct("plans") is None
+    assert TypoMap([("bland", 1), ("blind", 9)]).correct("blund") == "blind"
+    assert TypoMap([("bland", 9), ("blind", 1)]).correct("blund") == "bland"
+
+
+# ---- synonyms and weights ------------------------------------------------------------------
+
+def test_synonyms_are_symmetric_and_weighted_below_asked_words() -> None:
+    assert stem("visit") in synonyms_of(stem("trip"))
+    assert stem("trip") in synonyms_of(stem("visit"))
+    index = shipped_index()
+    terms = analyze_question("the trip", index.vocabulary, index.typos)
+    asked = [t for t in terms if t.origin == "asked"]
+    added = [t for t in terms if t.origin == "synonym"]
+    assert asked
+    assert added
+    assert all(t.token in index.vocabulary for t in added)
+    assert max(t.weight for t in added) < min(t.weight for t in asked)
+
+
+def test_rare_words_are_more_specific_than_common_ones() -> None:
+    assert specificity("fentanyl") > specificity("want")
+    assert specificity("want") >= 1.0
