@@ -1,0 +1,109 @@
+"""Handlers for people's messages: find the question, ask the core, reply. No retrieval here."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from bot.conversation import Turn
+from bot.render import render_html, render_text
+from bot.telegram_bot import replies
+from bot.telegram_bot.addressing import (
+    addressed_question,
+    bot_mentions,
+    command_question,
+    replies_to_bot,
+    topic_of,
+    without_entities,
+)
+from bot.telegram_bot.runtime import runtime_of
+from bot.telegram_bot.sending import reply, send_typing
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+Thread = tuple[int, int | None]  # (chat id, forum topic or None): one conversation each
+
+
+async def start(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    runtime = runtime_of(context.bot_data)
+    examples = runtime.examples.of(runtime.service)
+    name = message.from_user.first_name if message.from_user and not message.sender_chat else None
+    await reply(context.bot, message, [replies.welcome(runtime.service, examples, name)])
+
+
+async def help_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is not None:
+        await reply(context.bot, message, [replies.help_text(context.bot.username)])
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """Private chats only: in groups an unknown command is probably another bot's."""
+    message = update.effective_message
+    if message is not None:
+        await reply(context.bot, message, [replies.PRIVATE_UNKNOWN_COMMAND])
+
+
+async def ask_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    question = command_question(message, context.bot.username, context.bot.id)
+    await _answer_or_hint(message, question, context)
+
+
+async def private_question(update: Update, context: Context) -> None:
+    """In a private chat every text is a question (a mention of the bot is dropped from it)."""
+    message = update.effective_message
+    if message is None:
+        return
+    mentions = bot_mentions(message, context.bot.username, context.bot.id)
+    await _answer_or_hint(message, without_entities(message.text or "", mentions), context)
+
+
+async def group_message(update: Update, context: Context) -> None:
+    """In a group, only a message that mentions or replies to the bot; the rest is chatter."""
+    message = update.effective_message
+    if message is None:
+        return
+    question = addressed_question(message, context.bot.username, context.bot.id)
+    if question is not None:
+        await _answer_or_hint(message, question, context)
+
+
+async def _answer_or_hint(message: Message, question: str, context: Context) -> None:
+    if question:
+        await answer(message, question, context)
+    else:
+        await reply(context.bot, message, [replies.ASK_USAGE])
+
+
+async def answer(message: Message, question: str, context: Context) -> None:
+    """Answer `question` in reply to `message`, read with the conversation it continues."""
+    runtime = runtime_of(context.bot_data)
+    thread = (message.chat_id, topic_of(message))
+    earlier = _earlier_turn(message, thread, context)
+    follow_up = earlier.follow_up_context(runtime.service.options.context_depth) if earlier else ()
+    await send_typing(context.bot, message)
+    # ask() is CPU-only and takes about a millisecond: a thread hop would cost more than it saves.
+    result = runtime.service.ask(question, follow_up)
+    sent = await reply(context.bot, message, render_html(result), plain=render_text(result))
+    runtime.conversations.remember(thread, Turn(question, result.context),
+                                   answers=[(m.chat_id, m.message_id) for m in sent])
+
+
+def _earlier_turn(message: Message, thread: Thread, context: Context) -> Turn | None:
+    """A reply to one of our answers continues that answer's conversation, whoever replies;
+    anything else continues the latest exchange in its chat (or forum topic)."""
+    conversations = runtime_of(context.bot_data).conversations
+    replied = message.reply_to_message
+    if replied is not None and replies_to_bot(message, context.bot.id):
+        turn = conversations.answered_by((message.chat_id, replied.message_id))
+        if turn is not None:
+            return turn
+    return conversations.latest(thread)

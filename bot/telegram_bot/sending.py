@@ -1,0 +1,166 @@
+"""Sending replies: in the question's chat and topic, retried when that cannot duplicate them, and
+resent as plain text if Telegram refuses our HTML.
+
+Retries: `RetryAfter` waits as long as Telegram asks (AIORateLimiter, when on, already retries it
+first). Other failures are retried with exponential backoff only when the message cannot have
+been delivered: the connection was never made (connect error, connect or pool timeout), or
+Telegram answered with a server error. A read timeout or a connection dropped after the request
+went out may mean the message was delivered, and a second sendMessage would post it twice, so
+those are not retried: a lost reply costs a re-ask, a duplicated one cannot be taken back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import TypeVar
+
+import httpx
+from telegram import Bot, Message, ReplyParameters
+from telegram.constants import ChatAction, MessageLimit, ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.telegram_bot.addressing import topic_of
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 4
+BACKOFF_SECONDS = 0.5  # doubled after each failed attempt
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    chat_id: int
+    topic: int | None
+    reply_to: int
+
+
+async def reply(bot: Bot, message: Message, parts: Sequence[str],
+                plain: str | None = None) -> list[Message]:
+    """Send HTML `parts` in order, the first as a reply to `message`; return what was sent.
+
+    If Telegram cannot parse the HTML, the rest goes as plain text: `plain` (split to fit) when
+    nothing was sent yet, else the text of the remaining parts.
+    """
+    target = _Target(message.chat_id, topic_of(message), message.message_id)
+    sent: list[Message] = []
+    for index, part in enumerate(parts):
+        try:
+            sent.append(await _send(bot, target, part, ParseMode.HTML, first=not sent))
+        except BadRequest as exc:
+            if "can't parse entities" not in exc.message.lower():
+                raise
+            log.warning("Telegram rejected a reply's HTML in chat %d (%s); sending plain text",
+                        target.chat_id, exc.message)
+            rest = split_text(plain) if plain and not sent else [
+                text for p in parts[index:] for text in split_text(html_to_text(p))]
+            for text in rest:
+                sent.append(await _send(bot, target, text, None, first=not sent))
+            break
+    return sent
+
+
+async def send_typing(bot: Bot, message: Message) -> None:
+    """Show "typing…"; a failure only loses the indicator, so it never stops the answer."""
+    try:
+        await bot.send_chat_action(message.chat_id, ChatAction.TYPING,
+                                   message_thread_id=topic_of(message))
+    except TelegramError as exc:
+        log.info("typing indicator failed in chat %d: %s", message.chat_id, exc)
+
+
+async def _send(bot: Bot, target: _Target, text: str, parse_mode: str | None,
+                first: bool) -> Message:
+    quote = ReplyParameters(target.reply_to, allow_sending_without_reply=True) if first else None
+    return await with_retries(
+        lambda: bot.send_message(target.chat_id, text, parse_mode=parse_mode,
+                                 message_thread_id=target.topic, reply_parameters=quote),
+        f"sendMessage to chat {target.chat_id}")
+
+
+async def with_retries(call: Callable[[], Awaitable[T]], what: str) -> T:
+    """Await `call()`, retrying flood waits and failures that cannot have delivered it."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            if attempt == ATTEMPTS:
+                raise
+            delay = retry_after_seconds(exc)
+        except NetworkError as exc:
+            if attempt == ATTEMPTS or not safe_to_retry(exc):
+                raise
+            delay = BACKOFF_SECONDS * 2 ** (attempt - 1)
+        log.info("%s failed (attempt %d of %d); retrying in %.1fs", what, attempt, ATTEMPTS, delay)
+        await asyncio.sleep(delay)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def safe_to_retry(exc: NetworkError) -> bool:
+    """True when the request surely did not take effect (see the module docstring)."""
+    if isinstance(exc, BadRequest):
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, httpx.HTTPError):  # a transport failure: did the request go out?
+        return isinstance(cause, _NOT_SENT)
+    return True  # Telegram (or its proxy) answered 5xx: it did not act on the request
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    # PTB 22 warns on reading `retry_after` unless PTB_TIMEDELTA is set; both forms are handled.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Plain text in pieces of at most `limit` UTF-16 units (Telegram's measure), cut at line
+    breaks or spaces where possible."""
+    pieces: list[str] = []
+    text = text.strip()
+    while _utf16_len(text) > limit:
+        cut = _longest_prefix(text, limit)
+        space = max(text.rfind("\n", 0, cut + 1), text.rfind(" ", 0, cut + 1))
+        cut = space if space > 0 else cut
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*pieces, text] if text else pieces
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _longest_prefix(text: str, limit: int) -> int:
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """The visible text of Telegram HTML, entities decoded."""
+    parser = _TextOnly()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts)
