@@ -36,6 +36,7 @@ _CONTINUATION = re.compile(
 _WORD_SPAN = re.compile(r"[\w'’-]+")
 _SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"”’)\]]*|$)\s*")
 SYNONYM_CREDIT = 0.6  # a concept matched only through a synonym counts for this much
+GENERIC_IDF = 0.35  # below this share of the top idf, a word is the whole document's topic
 IDF_FLOOR = 0.25  # what a word every passage holds still counts, relative to a rare one
 COVERAGE_BIAS = 0.5  # how far coverage may reorder BM25's ranking
 CONTEXT_CREDIT = 0.5  # ...and one matched only by the title or section heading
@@ -196,6 +197,11 @@ def _search(
     # words at their lower weight ("where was *it* intercepted?" is also about the balloon).
     concepts = [t for t in terms if t.origin in ("asked", "typo", "context")]
     asked = [t for t in own if t.origin in ("asked", "typo")]
+    if asked and all(index.idf_of(t.token) < GENERIC_IDF * index.max_idf for t in asked):
+        # "Why is Blinken going to China?" about an article on exactly that: every passage
+        # shares the asked words, so what singles out the answer is that it gives a reason.
+        terms = [QueryTerm(t.token, 1.0, t.origin, t.word) if t.origin == "why" else t
+                 for t in terms]
     hits = index.search(terms, k=options.candidates)
     candidates = [
         Candidate(hit, _coverage(concepts, hit, index),

@@ -113,7 +113,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("usa", "american", "americans", "washington"),
 )
 # A "why" question is looking for a reason or a purpose even when it names neither.
-WHY_EXPANSION = ("objective", "purpose", "aim", "goal", "reason", "due", "because", "seek")
+WHY_EXPANSION = ("objective", "purpose", "aim", "goal", "reason", "seek", "intend", "intention")
 SYNONYM_WEIGHT = 0.4
 # When the asked word itself is in no passage, its synonyms stand in for it almost fully.
 STAND_IN_WEIGHT = 0.9
