@@ -145,10 +145,21 @@ _LOWER_US = re.compile(
 )
 
 
+# Idioms whose words mean something else in an article: "the point of" a visit is its purpose,
+# not a "sticking point".
+_IDIOMS = (
+    (re.compile(r"\b(?:the|what'?s\s+the)\s+point\s+(?:of|in|behind)\b", re.IGNORECASE),
+     "the purpose of"),
+    (re.compile(r"\bwhat\s+for\s*\?", re.IGNORECASE), "for what purpose?"),
+)
+
+
 def normalize_question(question: str) -> str:
-    """A question as typed in a chat, with shorthand spelled out and the lower-case country
-    marked, so that it reads like the articles it is matched against."""
+    """A question as typed in a chat, with shorthand spelled out, idioms made literal and the
+    lower-case country marked, so that it reads like the articles it is matched against."""
     text = _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(1).lower()], question)
+    for pattern, literal in _IDIOMS:
+        text = pattern.sub(literal, text)
     return _LOWER_US.sub("US", text)
 
 
