@@ -217,7 +217,7 @@ def _coverage(concepts: list[QueryTerm], hit: Hit, index: Index) -> float:
     """Share of the question's concepts the passage itself holds, each weighted by how specific
     the asked word is. A word found only in the title or section heading counts for half: it
     says what the whole document is about, not what this passage answers."""
-    body = set(tokenize(hit.passage.text))
+    body = hit.in_text
     total = matched = 0.0
     for term in {t.token: t for t in concepts}.values():
         # A word most passages share ("China" in an article about China) tells little about
@@ -288,9 +288,8 @@ def compose(
 
 def suggestions(index: Index, limit: int = 5) -> tuple[str, ...]:
     """What the knowledge base can answer: its section headings, else its titles."""
-    sections = index.knowledge.sections
-    if len(index.knowledge.documents) == 1 and sections:
-        return tuple(sections[:limit])
+    if len(index.knowledge.documents) == 1 and index.sections:
+        return index.sections[:limit]
     return tuple(d.title for d in index.knowledge.documents[:limit])
 
 

@@ -8,20 +8,34 @@ not to the size of the knowledge base.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 from rank_bm25 import BM25Okapi
 from scipy import sparse
 
+from bot.corpus import analyse
 from bot.knowledge import KnowledgeBase, Passage
-from bot.text import QueryTerm, TypoMap, tokenize, words
+from bot.text import QueryTerm, TypoMap, tokenize
 
 DEFAULT_K1 = 1.5
 DEFAULT_B = 0.75
+# Below this share of the passages, a question's touched passages are found by sorting its
+# postings; above it, by scanning a dense score array (cheaper than sorting that many).
+_SPARSE_SHARE = 1 / 16
+# Passages sampled (evenly spaced) from a dense score array to bound its k-th best score from
+# below, so that only the passages at or above the bound are partitioned.
+_SAMPLE = 4096
+# Term frequencies and own-text frequencies are summed in one float: tf + _TEXT * text_tf,
+# exact while a passage holds fewer than 2**26 tokens (a 10 MB file holds at most ~5 million).
+_TEXT = float(2**26)
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int32]
 
 
 def lucene_idf(doc_freq: float, corpus_size: int) -> float:
@@ -44,11 +58,13 @@ class LuceneBM25(BM25Okapi):  # type: ignore[misc]
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A scored passage and which of the question's tokens it holds."""
+    """A scored passage, the question's tokens it holds, and those its own text holds (the
+    rest only in its title or section heading)."""
 
     passage: Passage
     score: float
     matched: frozenset[str]
+    in_text: frozenset[str] = frozenset()
 
 
 def passage_tokens(passage: Passage) -> list[str]:
@@ -59,6 +75,16 @@ def passage_tokens(passage: Passage) -> list[str]:
 class Index:
     """A searchable, immutable BM25 index over a knowledge base's passages."""
 
+    vocabulary: dict[str, int]
+    matrix: sparse.csr_matrix
+    # One bit per stored weight, packed (numpy's big-endian bit order): the passage's own
+    # text holds the term, not only its title or heading.
+    text_bits: npt.NDArray[np.uint8]
+    idf: Floats
+    avgdl: float
+    surface: list[str]  # every word of the passages, titles and headings, most frequent first
+    surface_counts: npt.NDArray[np.int64]
+
     def __init__(
         self,
         knowledge: KnowledgeBase,
@@ -67,13 +93,14 @@ class Index:
         b: float = DEFAULT_B,
         tokens: Sequence[Sequence[str]] | None = None,
     ) -> None:
+        """Build from `knowledge`; `tokens` (one list per passage) overrides the tokenizer."""
         self.knowledge = knowledge
         self.passages = knowledge.passages
         self.k1, self.b = k1, b
-        corpus = tokens if tokens is not None else [passage_tokens(p) for p in self.passages]
-        self._build(corpus)
-        self.surface_words = self._surface_words()
-        self.typos = TypoMap(self.surface_words)
+        corpus = analyse(knowledge.passages, tokens)
+        self.vocabulary = {term: i for i, term in enumerate(corpus.terms)}
+        self._weigh(corpus.term_ids, corpus.doc_ids, corpus.in_text, len(corpus.terms))
+        self._set_surface(corpus.surface_words)
 
     @classmethod
     def from_parts(
@@ -84,8 +111,8 @@ class Index:
         b: float,
         vocabulary: dict[str, int],
         matrix: sparse.csr_matrix,
-        idf: npt.NDArray[np.float64],
-        doc_freq: npt.NDArray[np.float64],
+        text_bits: npt.NDArray[np.uint8],
+        idf: Floats,
         avgdl: float,
         surface_words: list[tuple[str, int]],
     ) -> Index:
@@ -94,47 +121,59 @@ class Index:
         index.knowledge, index.passages = knowledge, knowledge.passages
         index.k1, index.b = k1, b
         index.vocabulary, index.matrix, index.idf = vocabulary, matrix, idf
-        index.doc_freq, index.avgdl = doc_freq, avgdl
-        index.surface_words = surface_words
-        index.typos = TypoMap(surface_words)
+        index.text_bits, index.avgdl = text_bits, avgdl
+        index._set_surface(surface_words)
         return index
 
-    def _build(self, corpus: Sequence[Sequence[str]]) -> None:
-        vocabulary: dict[str, int] = {}
-        term_ids: list[int] = []
-        doc_ids: list[int] = []
-        for doc, doc_tokens in enumerate(corpus):
-            for token in doc_tokens:
-                term_ids.append(vocabulary.setdefault(token, len(vocabulary)))
-            doc_ids.extend([doc] * len(doc_tokens))
-        n_docs, n_terms = len(corpus), len(vocabulary)
-        doc_len = np.array([len(t) for t in corpus], dtype=np.float64)
-        avgdl = float(doc_len.sum()) / max(n_docs, 1)
-        # Count each (term, passage) pair once: its term frequency.
-        keys = np.array(term_ids, dtype=np.int64) * max(n_docs, 1) + np.array(doc_ids, np.int64)
-        pairs, tf = np.unique(keys, return_counts=True)
-        rows, cols = pairs // max(n_docs, 1), pairs % max(n_docs, 1)
-        doc_freq = np.bincount(rows, minlength=n_terms).astype(np.float64)
-        idf = np.log1p((n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
-        tf_f = tf.astype(np.float64)
-        norm = self.k1 * (1 - self.b + self.b * doc_len[cols] / (avgdl or 1.0))
-        weights = idf[rows] * (tf_f * (self.k1 + 1) / (tf_f + norm))
-        self.vocabulary = vocabulary
-        self.idf = idf
-        self.doc_freq = doc_freq
-        self.avgdl = avgdl
-        self.matrix = sparse.csr_matrix(
-            (weights, (rows, cols)), shape=(n_terms, n_docs), dtype=np.float64
-        )
-        self.matrix.sort_indices()
+    def _set_surface(self, surface_words: list[tuple[str, int]]) -> None:
+        # Kept as a list and an array rather than as pairs: 80 bytes a word less.
+        self.typos = TypoMap(surface_words)
+        self.surface = [word for word, _ in surface_words]
+        self.surface_counts = np.array([count for _, count in surface_words], dtype=np.int64)
 
-    def _surface_words(self) -> list[tuple[str, int]]:
-        counts: Counter[str] = Counter()
-        for passage in self.passages:
-            counts.update(words(passage.text))
-        for section in {p.context for p in self.passages}:
-            counts.update(words(section))
-        return list(counts.items())
+    @property
+    def surface_words(self) -> list[tuple[str, int]]:
+        """Every word of the passages, titles and headings, with its count."""
+        return list(zip(self.surface, self.surface_counts.tolist(), strict=True))
+
+    @property
+    def in_text(self) -> npt.NDArray[np.bool_]:
+        """Per stored weight: whether the passage's own text holds the term."""
+        bits = np.unpackbits(self.text_bits, count=self.matrix.nnz)
+        return bits.astype(bool)
+
+    @property
+    def doc_freq(self) -> Floats:
+        """How many passages hold each term."""
+        return np.diff(self.matrix.indptr).astype(np.float64)
+
+    def _weigh(
+        self, term_ids: Ints, doc_ids: Ints, in_text: npt.NDArray[np.bool_], n_terms: int
+    ) -> None:
+        """Turn (term, passage) token occurrences into rank-bm25's per-term weights."""
+        n_docs = len(self.passages)
+        # Converting to CSR buckets the occurrences by term without a global sort, and summing
+        # the duplicate (term, passage) pairs gives the term frequencies.
+        counts = sparse.csr_matrix(
+            (1.0 + _TEXT * in_text, (term_ids, doc_ids)), shape=(n_terms, n_docs)
+        )
+        counts.sum_duplicates()
+        tf = np.mod(counts.data, _TEXT)
+        doc_len = np.bincount(doc_ids, minlength=n_docs).astype(np.float64)
+        avgdl = float(term_ids.size) / max(n_docs, 1)
+        doc_freq = np.diff(counts.indptr).astype(np.float64)
+        # math.log, as rank-bm25 computes it, so that the weights are equal to the last bit.
+        idf = np.array([lucene_idf(df, n_docs) for df in doc_freq.tolist()], dtype=np.float64)
+        rows = np.repeat(np.arange(n_terms, dtype=np.int32), np.diff(counts.indptr))
+        # rank-bm25's expression, operation for operation.
+        norm = self.k1 * (1 - self.b + self.b * doc_len[counts.indices] / (avgdl or 1.0))
+        weights = idf[rows] * (tf * (self.k1 + 1) / (tf + norm))
+        self.matrix = sparse.csr_matrix(
+            (weights, counts.indices.astype(np.int32, copy=False), counts.indptr.astype(np.int32)),
+            shape=(n_terms, n_docs),
+        )
+        self.text_bits = np.packbits(counts.data >= _TEXT)
+        self.idf, self.avgdl = idf, avgdl
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -142,7 +181,12 @@ class Index:
     def __contains__(self, token: object) -> bool:
         return token in self.vocabulary
 
-    @property
+    @cached_property
+    def sections(self) -> tuple[str, ...]:
+        """The knowledge base's section headings in reading order, computed once per index."""
+        return tuple(self.knowledge.sections)
+
+    @cached_property
     def max_idf(self) -> float:
         """The idf of a word no passage holds: what an unknown word of a question weighs."""
         return lucene_idf(0, len(self.passages))
@@ -151,16 +195,25 @@ class Index:
         row = self.vocabulary.get(token)
         return self.max_idf if row is None else float(self.idf[row])
 
-    def scores(self, tokens: Iterable[str]) -> npt.NDArray[np.float64]:
-        """Dense BM25 scores of every passage, exactly as rank-bm25's `get_scores` would give."""
-        return self._accumulate([(token, 1.0) for token in tokens])[0]
+    def postings(self, token: str) -> Ints:
+        """The passages holding `token`, in reading order."""
+        row = self.vocabulary.get(token)
+        if row is None:
+            return np.empty(0, dtype=np.int32)
+        indptr = self.matrix.indptr
+        postings: Ints = self.matrix.indices[indptr[row] : indptr[row + 1]]
+        return postings
 
-    def _accumulate(
-        self, weighted: Sequence[tuple[str, float]]
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]:
+    def scores(self, tokens: Iterable[str]) -> Floats:
+        """Dense BM25 scores of every passage, exactly as rank-bm25's `get_scores` would give."""
+        idx, weights = self._postings([(token, 1.0) for token in tokens])
+        return _sum_by(idx, weights, len(self.passages))
+
+    def _postings(self, weighted: Sequence[tuple[str, float]]) -> tuple[Ints, Floats]:
+        """The question's postings, in question order: passage ids and weighted term weights."""
         indptr, indices, data = self.matrix.indptr, self.matrix.indices, self.matrix.data
-        chunks_i: list[npt.NDArray[np.int32]] = []
-        chunks_w: list[npt.NDArray[np.float64]] = []
+        chunks_i: list[Ints] = []
+        chunks_w: list[Floats] = []
         for token, weight in weighted:
             row = self.vocabulary.get(token)
             if row is None:
@@ -168,55 +221,109 @@ class Index:
             lo, hi = indptr[row], indptr[row + 1]
             chunks_i.append(indices[lo:hi])
             chunks_w.append(data[lo:hi] if weight == 1.0 else data[lo:hi] * weight)
-        n = len(self.passages)
         if not chunks_i:
-            return np.zeros(n), np.empty(0, dtype=np.int32)
-        idx = np.concatenate(chunks_i)
-        return np.bincount(idx, weights=np.concatenate(chunks_w), minlength=n), idx
+            return np.empty(0, dtype=np.int32), np.empty(0)
+        if len(chunks_i) == 1:
+            return chunks_i[0], chunks_w[0]
+        return np.concatenate(chunks_i), np.concatenate(chunks_w)
 
     def search(self, terms: Sequence[QueryTerm] | Sequence[str], k: int = 10) -> list[Hit]:
-        """The k best passages for the weighted terms, best first, ties by passage order."""
+        """The k best passages for the weighted terms, best first, ties in reading order.
+
+        Only the passages holding a term are scored, so the work follows the postings; the top
+        k are selected without sorting. Terms of weight 0 or less are ignored.
+        """
         weighted = [(t, 1.0) if isinstance(t, str) else (t.token, t.weight) for t in terms]
-        scores, touched = self._accumulate(weighted)
-        if touched.size == 0 or k <= 0:
+        weighted = [(token, weight) for token, weight in weighted if weight > 0]
+        idx, weights = self._postings(weighted)
+        if idx.size == 0 or k <= 0:
             return []
-        candidates = np.flatnonzero(scores)
-        if candidates.size > k:
-            top = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
-        else:
-            top = candidates
-        # Best first; equal scores keep reading order so answers never flip between runs.
-        order = top[np.lexsort((top, -scores[top]))]
+        docs, scores = self._best(idx, weights, k)
         tokens = list(dict.fromkeys(token for token, _ in weighted if token in self.vocabulary))
-        matched = self._matched(tokens, order)
+        matched, in_text = self._matched(tokens, docs)
         return [
-            Hit(self.passages[doc], float(scores[doc]), frozenset(matched[i]))
-            for i, doc in enumerate(order.tolist())
+            Hit(self.passages[doc], score, frozenset(found), frozenset(own))
+            for doc, score, found, own in zip(
+                docs.tolist(), scores.tolist(), matched, in_text, strict=True
+            )
         ]
 
-    def _matched(self, tokens: list[str], docs: npt.NDArray[np.intp]) -> list[set[str]]:
+    def _best(self, idx: Ints, weights: Floats, k: int) -> tuple[Ints, Floats]:
+        """The k best of the passages the postings touch, and their scores, best first."""
+        n = len(self.passages)
+        if idx.size < n * _SPARSE_SHARE:
+            # A stable sort keeps each passage's postings in question order, so the sums add
+            # up in rank-bm25's order; and the postings come as sorted runs, one per term,
+            # which the stable sort merges rather than sorts.
+            perm = np.argsort(idx, kind="stable")
+            ordered = idx[perm]
+            first = np.empty(ordered.size, dtype=bool)
+            first[0] = True
+            np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+            docs = ordered[first]
+            scores = _sum_by(np.cumsum(first) - 1, weights[perm], docs.size)
+        else:
+            dense = _sum_by(idx, weights, n)
+            # Every weight is positive, so the touched passages are those scoring above 0.
+            # The k-th best score of an even sample is a lower bound of the k-th best overall.
+            sample = dense[:: max(n // _SAMPLE, 1)]
+            sample = sample[sample > 0]
+            bound = np.partition(sample, sample.size - k)[sample.size - k] if sample.size >= k \
+                else np.nextafter(0.0, 1.0)
+            docs = np.flatnonzero(dense >= bound).astype(np.int32)
+            scores = dense[docs]
+        order = _top_k(docs, scores, k)
+        return docs[order], scores[order]
+
+    def _matched(
+        self, tokens: list[str], docs: Ints
+    ) -> tuple[list[set[str]], list[set[str]]]:
+        """Which tokens each passage holds, and which of those its own text holds."""
         found: list[set[str]] = [set() for _ in range(len(docs))]
+        own: list[set[str]] = [set() for _ in range(len(docs))]
         indptr, indices = self.matrix.indptr, self.matrix.indices
         for token in tokens:
             row = self.vocabulary[token]
-            postings = indices[indptr[row] : indptr[row + 1]]
-            at = np.searchsorted(postings, docs)
-            hit = postings[np.minimum(at, postings.size - 1)] == docs
+            lo, hi = int(indptr[row]), int(indptr[row + 1])
+            at = lo + np.minimum(np.searchsorted(indices[lo:hi], docs), hi - lo - 1)
+            hit = indices[at] == docs
+            text = (self.text_bits[at >> 3] >> (7 - (at & 7))) & 1
             for i in np.flatnonzero(hit).tolist():
                 found[i].add(token)
-        return found
+                if text[i]:
+                    own[i].add(token)
+        return found, own
 
     def holds(self, passage_index: int, token: str) -> bool:
-        row = self.vocabulary.get(token)
-        if row is None:
-            return False
-        postings = self.matrix.indices[self.matrix.indptr[row] : self.matrix.indptr[row + 1]]
+        postings = self.postings(token)
         at = int(np.searchsorted(postings, passage_index))
         return at < postings.size and int(postings[at]) == passage_index
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the scoring structures (matrix, idf, vocabulary strings excluded)."""
+        """Bytes of the scoring arrays: the weight matrix with its own-text flags, and idf."""
         m = self.matrix
-        return int(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes + self.idf.nbytes
-                   + self.doc_freq.nbytes)
+        arrays = (m.data, m.indices, m.indptr, self.text_bits, self.idf)
+        return sum(int(a.nbytes) for a in arrays)
+
+
+def _sum_by(idx: npt.NDArray[np.integer[Any]], weights: Floats, n: int) -> Floats:
+    """Per position below n, the sum of the weights at it; added in array order, as rank-bm25
+    adds its per-term scores, so that the sums are equal to the last bit."""
+    return cast(Floats, np.bincount(idx, weights=weights, minlength=n))
+
+
+def _top_k(docs: Ints, scores: Floats, k: int) -> npt.NDArray[np.intp]:
+    """Positions of the k best scores, best first; equal scores in ascending `docs` order.
+
+    `argpartition` finds the k-th best score without sorting; every score above it is in, and
+    the ties at it are taken from the front, so the answer never depends on partition order.
+    """
+    if docs.size > k:
+        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+        above = np.flatnonzero(scores > kth)
+        ties = np.flatnonzero(scores == kth)[: k - above.size]
+        chosen = np.concatenate((above, ties))
+    else:
+        chosen = np.arange(docs.size)
+    return chosen[np.lexsort((docs[chosen], -scores[chosen]))]

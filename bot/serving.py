@@ -2,21 +2,31 @@
 
 Questions read `service.index` once and use that object throughout, so a reload that swaps in a
 new index never lets a question see half of one. Loading errors leave the old index serving.
+A reload restores from the on-disk cache when it can; otherwise a large knowledge base is built
+in a separate process, so that answering never waits for it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import build_worker
 from bot.answer import Answer, AnswerOptions, compose
 from bot.index import Index
-from bot.index_cache import IndexCache
-from bot.knowledge import KnowledgeBase, load_folder
+from bot.index_cache import CacheError, IndexCache
+from bot.knowledge import KnowledgeBase, KnowledgeError, _document_files, load_folder
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,13 +61,19 @@ class ReloadReport:
 def diff(old: KnowledgeBase, new: KnowledgeBase, seconds: float) -> ReloadReport:
     old_docs = {d.id: d.digest for d in old.documents}
     new_docs = {d.id: d.digest for d in new.documents}
-    old_passages = {p.id: p.text for p in old.passages}
-    new_passages = {p.id: p.text for p in new.passages}
+    added = new_docs.keys() - old_docs.keys()
+    removed = old_docs.keys() - new_docs.keys()
+    changed = {k for k in old_docs.keys() & new_docs.keys() if old_docs[k] != new_docs[k]}
+    # A file with the same content splits into the same passages: only the passages of added,
+    # removed and changed files can differ, and comparing just those keeps a reload of a large
+    # knowledge base from holding the interpreter lock in long set operations.
+    touched = added | removed | changed
+    old_passages = {p.id: p.text for p in old.passages if p.document.id in touched}
+    new_passages = {p.id: p.text for p in new.passages if p.document.id in touched}
     return ReloadReport(
-        documents_added=tuple(sorted(new_docs.keys() - old_docs.keys())),
-        documents_removed=tuple(sorted(old_docs.keys() - new_docs.keys())),
-        documents_changed=tuple(sorted(k for k in old_docs.keys() & new_docs.keys()
-                                       if old_docs[k] != new_docs[k])),
+        documents_added=tuple(sorted(added)),
+        documents_removed=tuple(sorted(removed)),
+        documents_changed=tuple(sorted(changed)),
         passages_added=len(new_passages.keys() - old_passages.keys()),
         passages_removed=len(old_passages.keys() - new_passages.keys()),
         passages_changed=sum(1 for k in old_passages.keys() & new_passages.keys()
@@ -66,16 +82,27 @@ def diff(old: KnowledgeBase, new: KnowledgeBase, seconds: float) -> ReloadReport
     )
 
 
+# A rebuild of more knowledge than this (in bytes of files) runs in a separate process: in a
+# thread, its Python loops would take the interpreter lock from the event loop for seconds.
+ISOLATE_ABOVE_BYTES = 2_000_000
+# From this many passages on, what a build leaves is frozen out of the garbage collector: a full
+# collection would otherwise walk every passage (about 80 ms at 100,000) while questions wait.
+FREEZE_FROM_PASSAGES = 20_000
+_PIECE = 2_000
+
+
 class KnowledgeService:
     """Answers questions from the current index; reloads build a new one beside it."""
 
     def __init__(self, index: Index, options: AnswerOptions, folder: Path,
-                 cache: IndexCache | None = None, k1: float = 1.5, b: float = 0.75) -> None:
+                 cache: IndexCache | None = None, k1: float = 1.5, b: float = 0.75,
+                 *, isolate_above: int = ISOLATE_ABOVE_BYTES) -> None:
         self._index = index
         self.options = options
         self.folder = folder
         self.cache = cache
         self.k1, self.b = k1, b
+        self.isolate_above = isolate_above
         self._reload_lock = threading.Lock()
 
     @classmethod
@@ -83,7 +110,8 @@ class KnowledgeService:
         """Load the knowledge folder (or raise `KnowledgeError`) and build or restore its index."""
         folder = settings.knowledge_path()
         cache = IndexCache(settings.cache_dir) if settings.cache_dir else None
-        index = build_index(load_folder(folder), cache, settings.k1, settings.b)
+        with _collector_paused():
+            index = _settled(open_index(folder, cache, settings.k1, settings.b))
         return cls(index, answer_options(settings), folder, cache, settings.k1, settings.b)
 
     @property
@@ -95,18 +123,45 @@ class KnowledgeService:
 
     def reload(self) -> ReloadReport:
         """Re-read the folder and swap in the new index; raises `KnowledgeError` and keeps the
-        old index when anything is wrong. Blocking: run it off the event loop. Concurrent calls
-        run one after the other, each reading the folder as it is then."""
-        with self._reload_lock:
+        old index when anything is wrong. Blocking: run it off the event loop (or await
+        `reload_async`). Concurrent calls run one after the other, each reading the folder as
+        it is then."""
+        with self._reload_lock, _switching_often():
             started = time.perf_counter()
-            knowledge = load_folder(self.folder)
-            index = build_index(knowledge, self.cache, self.k1, self.b)
+            index = self._fresh_index()
             old = self._index
             self._index = index  # one reference assignment: atomic for every reader
-            report = diff(old.knowledge, knowledge, time.perf_counter() - started)
+            report = diff(old.knowledge, index.knowledge, time.perf_counter() - started)
+            pieces = _pieces(old)
+            del old
+            _release(pieces)
             log.info("reloaded %s: %d documents, %d passages in %.2fs", self.folder,
                      report.documents, report.passages, report.seconds)
             return report
+
+    async def reload_async(self) -> ReloadReport:
+        """`reload` in a worker thread: the event loop keeps answering meanwhile."""
+        return await asyncio.to_thread(self.reload)
+
+    def _fresh_index(self) -> Index:
+        if self.cache is not None:
+            with _collector_paused():
+                restored = self.cache.restore(self.folder, self.k1, self.b)
+                if restored is not None:
+                    return _settled(restored)
+        if _folder_bytes(self.folder) > self.isolate_above:
+            return build_elsewhere(self.folder, self.cache, self.k1, self.b)
+        with _collector_paused():
+            return _settled(build_index(load_folder(self.folder), self.cache, self.k1, self.b))
+
+
+def open_index(folder: Path, cache: IndexCache | None, k1: float, b: float) -> Index:
+    """The index of the files in `folder`: restored from the cache, else loaded and built."""
+    if cache is not None:
+        restored = cache.restore(folder, k1, b)
+        if restored is not None:
+            return restored
+    return build_index(load_folder(folder), cache, k1, b)
 
 
 def build_index(knowledge: KnowledgeBase, cache: IndexCache | None, k1: float, b: float) -> Index:
@@ -118,4 +173,90 @@ def build_index(knowledge: KnowledgeBase, cache: IndexCache | None, k1: float, b
     index = Index(knowledge, k1=k1, b=b)
     if cache is not None:
         cache.save(index)
+    return index
+
+
+def build_elsewhere(folder: Path, cache: IndexCache | None, k1: float, b: float) -> Index:
+    """Load and index `folder` in a fresh process (`bot.build_worker`), which writes a cache
+    entry, then read the entry back here: this process only reads files and copies arrays."""
+    with tempfile.TemporaryDirectory(prefix="bot-index-") as scratch:
+        where = cache.folder if cache is not None else Path(scratch)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parent.parent),
+                          os.environ.get("PYTHONPATH")])))
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.build_worker", str(folder), str(where), repr(k1),
+             repr(b)],
+            capture_output=True, text=True, env=env, check=False,
+        )
+        if done.returncode == build_worker.KNOWLEDGE_ERROR:
+            raise KnowledgeError(done.stderr.strip())
+        if done.returncode != 0:
+            raise RuntimeError(f"building the index in a worker process failed "
+                               f"(exit status {done.returncode}): {done.stderr[-2000:]}")
+        entry = Path(done.stdout.strip().splitlines()[-1])
+        try:
+            with _collector_paused():
+                return _settled((cache or IndexCache(where)).read(entry, folder))
+        except CacheError as exc:
+            log.warning("the index built in a worker process is unusable (%s); building it "
+                        "here instead", exc)
+            return build_index(load_folder(folder), cache, k1, b)
+
+
+def _pieces(index: Index) -> list[object]:
+    """The parts of a replaced index, in pieces small enough to free in a millisecond."""
+    passages = list(index.passages)
+    return [*(passages[i : i + _PIECE] for i in range(0, len(passages), _PIECE)),
+            index.surface, index.vocabulary, index.typos, index.knowledge.documents]
+
+
+def _release(pieces: list[object]) -> None:
+    """Free a replaced index a piece at a time. Freed at once, its 100,000 passages would go
+    in one uninterruptible call (about 50 ms) while the event loop waits for the lock."""
+    while pieces:
+        pieces.pop()
+        time.sleep(0)  # let the event loop's thread take the lock between pieces
+
+
+def _folder_bytes(folder: Path) -> int:
+    try:
+        return sum(path.stat().st_size for path in _document_files(Path(folder)))
+    except (OSError, KnowledgeError):
+        return 0  # let the loader report what is wrong with the folder
+
+
+@contextmanager
+def _switching_often(interval: float = 0.0005) -> Iterator[None]:
+    """While a reload works in its thread, let the event loop's thread take the interpreter
+    lock back within half a millisecond instead of the default 5 ms: an answer's numpy calls
+    release the lock, and each time the loop would otherwise wait a whole interval for it."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, interval))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Keep the garbage collector out of a build: its collections would walk every new
+    passage, in whichever thread happened to allocate, while the event loop waits."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _settled(index: Index) -> Index:
+    """`index`, frozen out of the garbage collector when large (call it while the collector is
+    paused): a full collection would otherwise walk every passage, about 80 ms at 100,000,
+    while questions wait. The index holds no reference cycles, so reference counting still
+    frees it when a reload replaces it."""
+    if len(index) >= FREEZE_FROM_PASSAGES:
+        gc.freeze()
     return index

@@ -237,10 +237,14 @@ class TypoMap:
 
     def __init__(self, vocabulary: Iterable[tuple[str, int]]) -> None:
         ranked = sorted(vocabulary, key=lambda item: (-item[1], item[0]))
-        self._by_letter: dict[str, list[str]] = {}
-        for word, _count in ranked:
+        # Words by first letter and length, most frequent first: a word within `limit` edits
+        # is at most `limit` letters longer or shorter, so only those few buckets are searched.
+        self._buckets: dict[tuple[str, int], list[str]] = {}
+        self._rank: dict[str, int] = {}
+        for rank, (word, _count) in enumerate(ranked):
             if len(word) >= 4 and not word.isdigit():
-                self._by_letter.setdefault(word[0], []).append(word)
+                self._buckets.setdefault((word[0], len(word)), []).append(word)
+                self._rank[word] = rank
         self._known = {word for word, _ in ranked}
 
     def __contains__(self, word: str) -> bool:
@@ -264,13 +268,20 @@ class TypoMap:
         """
         typed = typed or word
         limit = self.max_edits(typed)
-        candidates = self._by_letter.get(word[:1], [])
-        if limit == 0 or word in self._known or not candidates:
+        if limit == 0 or word in self._known:
             return None
         if zipf_frequency(typed, "en") >= COMMON_ZIPF:
             return None
-        match = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
-        return None if match is None else str(match[0])
+        best: tuple[float, int, str] | None = None
+        for length in range(len(word) - limit, len(word) + limit + 1):
+            bucket = self._buckets.get((word[:1], length))
+            if bucket:
+                match = process.extractOne(word, bucket, scorer=OSA.distance,
+                                           score_cutoff=limit)
+                if match is not None:
+                    found = (match[1], self._rank[match[0]], str(match[0]))
+                    best = found if best is None or found < best else best
+        return None if best is None else best[2]
 
 
 def analyze_question(

@@ -1,0 +1,189 @@
+"""The index serves rank-bm25's exact scores (with Lucene's idf) from its sparse matrix, ranks
+ties in reading order, and only ever looks at the postings of the question's words."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import corpus as corpus_module
+from bot.index import Index, LuceneBM25, passage_tokens
+from bot.knowledge import Document, KnowledgeBase, Passage
+from bot.text import QueryTerm, tokenize
+
+WORDS = [f"w{i}" for i in range(12)]
+
+
+def knowledge_of(texts: list[str], section: str | None = None) -> KnowledgeBase:
+    """One document whose paragraphs are `texts`, in order."""
+    body = "\n\n".join(texts)
+    doc = Document(id="doc", path="doc.md", title="Title", text=body, digest="x")
+    passages, start = [], 0
+    for number, text in enumerate(texts, 1):
+        passages.append(Passage(f"doc#{number}", doc, section, number, text, start,
+                                start + len(text)))
+        start += len(text) + 2
+    return KnowledgeBase((doc,), tuple(passages), "digest")
+
+
+def reference_ranking(oracle: LuceneBM25, corpus: list[list[str]], query: list[str],
+                      k: int) -> list[int]:
+    """rank-bm25's scores, best first, ties in reading order, passages holding a query token."""
+    scores = oracle.get_scores(query)
+    holding = [i for i, doc in enumerate(corpus) if set(doc) & set(query)]
+    return sorted(holding, key=lambda i: (-scores[i], i))[:k]
+
+
+def check_against_rank_bm25(corpus: list[list[str]], queries: list[list[str]], k: int) -> None:
+    index = Index(knowledge_of([" ".join(doc) for doc in corpus]), tokens=corpus)
+    oracle = LuceneBM25(corpus)
+    for query in queries:
+        expected = oracle.get_scores(query)
+        np.testing.assert_allclose(index.scores(query), expected, rtol=0, atol=1e-9)
+        hits = index.search(query, k)
+        assert [int(h.passage.id.split("#")[1]) - 1 for h in hits] == reference_ranking(
+            oracle, corpus, query, k)
+        for hit in hits:
+            assert hit.score == pytest.approx(expected[hit.passage.paragraph - 1], abs=1e-9)
+
+
+documents = st.lists(st.sampled_from(WORDS), min_size=0, max_size=12)
+corpora = st.lists(documents, min_size=1, max_size=25).filter(lambda c: any(c))
+queries = st.lists(st.sampled_from([*WORDS, "unknown", "other"]), min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(corpus=corpora, query_list=st.lists(queries, min_size=1, max_size=4),
+       k=st.integers(1, 30))
+def test_scores_and_ranking_equal_rank_bm25(corpus: list[list[str]],
+                                            query_list: list[list[str]], k: int) -> None:
+    check_against_rank_bm25(corpus, query_list, k)
+
+
+@pytest.mark.parametrize("corpus", [[["a"]], [["a", "a", "b"]], [["a"], ["b"]], [["a"], []],
+                                    [["a", "b"], ["a", "b"]]])
+def test_tiny_corpora_with_repeated_and_unknown_tokens(corpus: list[list[str]]) -> None:
+    check_against_rank_bm25(corpus, [["a"], ["a", "a"], ["b", "a", "b"], ["zzz"], ["zzz", "a"]],
+                            k=3)
+
+
+def test_large_random_corpus_takes_both_the_sparse_and_the_dense_path() -> None:
+    rng = random.Random(5)
+    vocab = [f"t{i}" for i in range(3000)]
+    weights = [1 / (rank + 3) for rank in range(len(vocab))]
+    corpus = [rng.choices(vocab, weights, k=rng.randint(3, 30)) for _ in range(3000)]
+    # Rare words touch a few passages (sorted postings), common ones most of them (dense).
+    rare = [[rng.choice(vocab[2000:]), rng.choice(vocab[1000:])] for _ in range(15)]
+    common = [[vocab[0], vocab[1], rng.choice(vocab)] for _ in range(15)]
+    check_against_rank_bm25(corpus, rare + common, k=10)
+
+
+def test_equal_scores_are_ranked_in_reading_order_even_at_the_cut() -> None:
+    corpus = [["x", "y"] if i % 3 == 0 else ["x", "z"] for i in range(200)]
+    index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
+    hits = index.search(["x", "y"], k=5)
+    assert [h.passage.paragraph - 1 for h in hits] == [0, 3, 6, 9, 12]
+    hits = index.search(["x"], k=7)  # 200 passages tie: the first seven win
+    assert [h.passage.paragraph - 1 for h in hits] == list(range(7))
+
+
+def test_search_returns_only_passages_that_hold_a_term() -> None:
+    corpus = [["a"], ["b"], ["c"], ["a", "c"]]
+    index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
+    hits = index.search(["a", "nothing"], k=10)
+    assert sorted(h.passage.paragraph for h in hits) == [1, 4]
+    assert index.search(["nothing"], k=10) == []
+    assert index.search(["a"], k=0) == []
+
+
+def test_work_follows_the_postings_of_the_question() -> None:
+    corpus = [["a", "b"], ["b"], ["c"], ["c", "d"], ["a"]]
+    index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
+    passages, weights = index._postings([("a", 1.0), ("d", 1.0), ("zzz", 1.0)])
+    # Only the passages holding "a" (two) and "d" (one) are ever looked at.
+    assert passages.tolist() == [0, 4, 3]
+    assert weights.size == 3
+    assert index.postings("c").tolist() == [2, 3]
+
+
+def test_weighted_terms_scale_their_contribution() -> None:
+    corpus = [["a", "b"], ["b", "c"], ["c"]]
+    index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
+    full = index.scores(["b"])
+    terms = [QueryTerm("b", 0.5, "asked", "b"), QueryTerm("c", 0.0, "synonym", "c")]
+    hits = index.search(terms, k=3)
+    # "c" weighs nothing: the passage holding only "c" is not a hit at all.
+    assert [h.passage.paragraph for h in hits] == [1, 2]
+    assert [h.score for h in hits] == pytest.approx([0.5 * full[0], 0.5 * full[1]])
+
+
+def test_default_tokens_are_the_tokenizer_s_and_own_text_is_told_apart() -> None:
+    texts = ["The balloon drifted over Montana.", "Officials said the balloon was a spy craft.",
+             "Nothing here."]
+    kb = knowledge_of(texts, section="Montana skies")
+    built = Index(kb)
+    given_tokens = Index(kb, tokens=[passage_tokens(p) for p in kb.passages])
+    assert built.vocabulary.keys() == given_tokens.vocabulary.keys()
+    for token in built.vocabulary:
+        np.testing.assert_array_equal(built.scores([token]), given_tokens.scores([token]))
+    hits = {h.passage.paragraph: h for h in built.search(tokenize("Montana skies"), k=3)}
+    # The heading's words match every passage, but only the first one's own text holds one.
+    assert hits[3].matched == set(tokenize("Montana skies"))
+    assert hits[3].in_text == frozenset()
+    assert hits[1].in_text == set(tokenize("Montana"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=6))
+def test_fast_corpus_tokens_equal_tokenize_on_any_text(texts: list[str]) -> None:
+    kb = knowledge_of(texts, section="Ünïcode heading")
+    built = Index(kb)
+    reference = [passage_tokens(p) for p in kb.passages]
+    by_hand = Index(kb, tokens=reference)
+    assert built.vocabulary.keys() == by_hand.vocabulary.keys()
+    assert built.surface_words == by_hand.surface_words
+    for token in built.vocabulary:
+        np.testing.assert_array_equal(built.scores([token]), by_hand.scores([token]))
+    for p, tokens in zip(kb.passages, reference, strict=True):
+        own = set(tokenize(p.text))
+        for hit in built.search(list(dict.fromkeys(tokens)), k=len(texts)):
+            if hit.passage is p:
+                assert hit.in_text == own & hit.matched
+
+
+def test_memory_is_counted_and_proportional_to_postings() -> None:
+    corpus = [["a", "b", "c"]] * 10
+    index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
+    nnz = index.matrix.nnz
+    assert nnz == 30
+    # Per stored weight: the weight, the passage number and one bit; per term: idf, offsets.
+    terms = len(index.vocabulary)
+    assert index.nbytes == nnz * (8 + 4) + (nnz + 7) // 8 + terms * 8 + (terms + 1) * 4
+    assert index.in_text.tolist() == [True] * nnz
+
+
+def test_a_word_the_tokenizer_would_read_differently_alone_falls_back_to_whole_texts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No real word is known to change when read again on its own; this stands one in, to show
+    # that such a word's texts are then tokenized whole, as `tokenize` reads them.
+    real_words = corpus_module.words
+
+    def words(text: str) -> list[str]:
+        return ["odd", "one"] if text == "oddone" else real_words(text)
+
+    monkeypatch.setattr(corpus_module, "words", words)
+    texts = ["An oddone among passages.", "Plain passage text.", "Another oddone here."]
+    kb = knowledge_of(texts, section="Oddone heading")
+    built = Index(kb)
+    by_hand = Index(kb, tokens=[passage_tokens(p) for p in kb.passages])
+    assert "oddon" in built.vocabulary
+    assert built.vocabulary.keys() == by_hand.vocabulary.keys()
+    for token in built.vocabulary:
+        np.testing.assert_array_equal(built.scores([token]), by_hand.scores([token]))
+    assert {h.passage.paragraph for h in built.search(["oddon"], k=3)} == {1, 2, 3}
+    assert {h.passage.paragraph for h in built.search(["oddon"], k=3) if h.in_text} == {1, 3}

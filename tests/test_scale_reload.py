@@ -1,0 +1,168 @@
+"""A large knowledge base: rank-bm25's scores at 10,000 passages, reloads that build off the
+event loop (in a worker process when large) and report only what changed, and a replaced index
+freed without the garbage collector."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot import serving
+from bot.answer import AnswerOptions
+from bot.index import Index, LuceneBM25, passage_tokens
+from bot.index_cache import IndexCache
+from bot.knowledge import KnowledgeError, load_folder
+from bot.serving import KnowledgeService, build_elsewhere, diff, open_index
+from bot.text import tokenize
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks import synthetic  # noqa: E402
+
+
+def synthetic_folder(folder: Path, passages: int) -> tuple[Path, list[str]]:
+    corpus = synthetic.generate(passages)
+    synthetic.write_folder(corpus, folder)
+    return folder, synthetic.questions(corpus, 40)
+
+
+def service_for(folder: Path, cache: IndexCache | None, isolate_above: int) -> KnowledgeService:
+    index = open_index(folder, cache, 1.5, 0.75)
+    return KnowledgeService(index, AnswerOptions(), folder, cache, isolate_above=isolate_above)
+
+
+def test_ten_thousand_passages_score_exactly_as_rank_bm25(tmp_path: Path) -> None:
+    folder, questions = synthetic_folder(tmp_path / "kb", 10_000)
+    index = Index(load_folder(folder))
+    assert len(index) >= 10_000
+    tokens = [passage_tokens(p) for p in index.passages]
+    oracle = LuceneBM25(tokens)
+    asked = [t for t in (tokenize(q) for q in questions) if t]
+    assert len(asked) > 20
+    for query in asked:
+        expected = oracle.get_scores(query)
+        np.testing.assert_allclose(index.scores(query), expected, rtol=0, atol=1e-9)
+        holding = [i for i, doc in enumerate(tokens) if not set(doc).isdisjoint(query)]
+        best = sorted(holding, key=lambda i: (-expected[i], i))[:10]
+        assert [index.passages.index(h.passage) for h in index.search(query, 10)] == best
+
+
+async def count_ticks_during(coroutine: object) -> tuple[int, object]:
+    """How often a 1 ms ticker ran on the event loop while `coroutine` was awaited."""
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.001)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    result = await coroutine  # type: ignore[misc]
+    task.cancel()
+    return ticks, result
+
+
+@pytest.mark.parametrize("isolate_above", [0, 10**12], ids=["worker process", "thread"])
+async def test_a_reload_runs_off_the_event_loop(tmp_path: Path, isolate_above: int) -> None:
+    folder, _ = synthetic_folder(tmp_path / "kb", 3_000)
+    service = service_for(folder, IndexCache(tmp_path / "cache"), isolate_above)
+    (folder / "news.md").write_text("# News\n\nThe zeppelin landed in Lisbon.\n",
+                                    encoding="utf-8")
+    before = service.ask("Where did the zeppelin land?")
+    ticks, report = await count_ticks_during(service.reload_async())
+    # Built on the loop, the reload would have let the ticker run once or not at all.
+    assert ticks >= 10
+    assert report.documents_added == ("news",)  # type: ignore[attr-defined]
+    assert not before.answered
+    assert service.ask("Where did the zeppelin land?").answered
+
+
+def test_a_worker_process_builds_the_same_index(tmp_path: Path) -> None:
+    folder, questions = synthetic_folder(tmp_path / "kb", 1_000)
+    here = Index(load_folder(folder))
+    elsewhere = build_elsewhere(folder, None, 1.5, 0.75)
+    assert elsewhere.knowledge == here.knowledge
+    for query in (tokenize(q) for q in questions):
+        np.testing.assert_array_equal(elsewhere.scores(query), here.scores(query))
+    assert list(tmp_path.glob("**/*.npz")) == []  # without a cache, nothing is left behind
+
+
+def test_a_worker_process_reports_a_broken_folder_by_file(tmp_path: Path) -> None:
+    folder, _ = synthetic_folder(tmp_path / "kb", 200)
+    (folder / "broken.md").write_bytes(b"\xff\xfe not UTF-8")
+    with pytest.raises(KnowledgeError, match=r"broken\.md.*UTF-8"):
+        build_elsewhere(folder, IndexCache(tmp_path / "cache"), 1.5, 0.75)
+
+
+def test_a_failed_reload_keeps_the_old_index(tmp_path: Path) -> None:
+    folder, _ = synthetic_folder(tmp_path / "kb", 500)
+    service = service_for(folder, IndexCache(tmp_path / "cache"), isolate_above=0)
+    old = service.index
+    (folder / "empty.md").write_text("   \n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="empty"):
+        service.reload()
+    assert service.index is old
+
+
+def test_a_replaced_index_is_freed_without_the_collector(tmp_path: Path) -> None:
+    folder, _ = synthetic_folder(tmp_path / "kb", 500)
+    service = service_for(folder, None, isolate_above=10**12)
+    old = weakref.ref(service.index)
+    (folder / "more.txt").write_text("More\n\nAnother paragraph.\n", encoding="utf-8")
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        service.reload()
+        # No reference cycles: reference counting alone frees 500 passages and their index.
+        assert old() is None
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def test_a_large_index_is_frozen_out_of_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, _ = synthetic_folder(tmp_path / "kb", 300)
+    monkeypatch.setattr(serving, "FREEZE_FROM_PASSAGES", 100)
+    service = service_for(folder, None, isolate_above=10**12)
+    before = gc.get_freeze_count()
+    try:
+        service.reload()
+        assert gc.get_freeze_count() > before
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+def test_the_report_compares_only_changed_files_yet_counts_every_passage(
+    tmp_path: Path,
+) -> None:
+    folder, _ = synthetic_folder(tmp_path / "kb", 200)
+    old = load_folder(folder)
+    files = sorted(folder.rglob("*.md"))
+    text = files[0].read_text(encoding="utf-8")
+    files[0].write_text(text.replace("## Part 2", "## Part 2\n\nA new first paragraph."),
+                        encoding="utf-8")
+    files[1].unlink()
+    (folder / "added.md").write_text("# Added\n\nOne.\n\nTwo.\n", encoding="utf-8")
+    new = load_folder(folder)
+    report = diff(old, new, 0.0)
+    old_passages = {p.id: p.text for p in old.passages}
+    new_passages = {p.id: p.text for p in new.passages}
+    assert report.documents_added == ("added",)
+    assert report.documents_removed == (files[1].relative_to(folder).with_suffix("").as_posix(),)
+    assert report.documents_changed == (files[0].relative_to(folder).with_suffix("").as_posix(),)
+    assert report.passages_added == len(new_passages.keys() - old_passages.keys())
+    assert report.passages_removed == len(old_passages.keys() - new_passages.keys())
+    assert report.passages_changed == sum(
+        1 for k in old_passages.keys() & new_passages.keys() if old_passages[k] != new_passages[k])
+    assert report.passages_changed > 0  # the paragraphs after the new one moved down
