@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ import yaml
 
 SUFFIXES = (".md", ".markdown", ".txt")
 # Larger files are refused rather than read: one article is kilobytes, and a stray dump of
-# tens of megabytes would stall a reload and bloat the index for nothing.
+# tens of megabytes would stall a reload and bloat the index for nothing. Sizes are checked when
+# the folder is listed, so nothing (not even the index cache's check) reads such a file.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
@@ -122,27 +124,71 @@ def load_folder(folder: Path | str) -> KnowledgeBase:
 
 
 def _document_files(root: Path) -> Iterator[Path]:
+    """The document files under `root`, hidden ones left out.
+
+    A link that leads outside `root`, whether to a file or to a folder, raises: serving it
+    would publish whatever it points at, and skipping it would hide the mistake. So does a link
+    to nothing or to itself. Linked folders inside `root` are not followed (their files are
+    read where they are), and a file that vanishes while the folder is listed is left out.
+    """
     resolved_root = root.resolve()
-    for path in root.rglob("*"):
-        if path.name.startswith(".") or path.suffix.lower() not in SUFFIXES:
-            continue
-        if any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        if not path.resolve().is_relative_to(resolved_root):
-            raise KnowledgeError(f"{path}: links outside the knowledge folder; copy the file "
-                                 "into the folder instead of linking to it")
-        if path.is_file():
-            yield path
+    try:
+        for path in root.rglob("*"):
+            if path.name.startswith(".") or any(
+                    part.startswith(".") for part in path.relative_to(root).parts):
+                continue
+            document = path.suffix.lower() in SUFFIXES
+            if path.is_symlink() and (document or path.is_dir()):
+                _check_link(path, resolved_root)
+            if document and _is_file(path):
+                yield path
+    except OSError as exc:  # a subfolder removed or made unreadable while it was listed
+        raise KnowledgeError(f"{exc.filename or root}: could not be listed ({exc.strerror}); "
+                             "try the reload again") from None
+
+
+def _is_file(path: Path) -> bool:
+    """A regular file (or a link to one) of a size that may be read; False if it vanished."""
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    _check_size(path, info.st_size)
+    return True
+
+
+def _check_size(path: Path, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise KnowledgeError(f"{path}: {size / 1e6:.1f} MB is larger than the "
+                             f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; split it into "
+                             "several articles")
+
+
+def _check_link(path: Path, resolved_root: Path) -> None:
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        target = path.resolve()
+        if target.is_relative_to(resolved_root):
+            raise KnowledgeError(f"{path}: is a link to a file that does not exist; fix the "
+                                 "link or remove it") from None
+    except RuntimeError:  # how Python before 3.13 reports a loop of links
+        raise KnowledgeError(f"{path}: is a link that leads back to itself; replace it with "
+                             "the file it should show") from None
+    except OSError as exc:
+        raise KnowledgeError(f"{path}: is a link that cannot be followed ({exc.strerror}); "
+                             "replace it with the file it should show") from None
+    if not target.is_relative_to(resolved_root):
+        raise KnowledgeError(f"{path}: links outside the knowledge folder; copy what it "
+                             "points to into the folder instead of linking to it")
 
 
 def read_document(path: Path, root: Path | None = None) -> Document:
     """Read one file into a `Document`, or raise `KnowledgeError` naming it."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise KnowledgeError(f"{path}: {size / 1e6:.1f} MB is larger than the "
-                                 f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; split it into "
-                                 "several articles")
+        _check_size(path, path.stat().st_size)  # again: it may have grown since it was listed
         raw = path.read_bytes()
     except FileNotFoundError:
         raise KnowledgeError(f"{path}: the file disappeared while it was being read; "
@@ -181,6 +227,9 @@ def _markdown_document(path: Path, doc_id: str, text: str, digest: str) -> Docum
             raise KnowledgeError(f"{path}: broken front matter{line}: "
                                  f"{getattr(exc, 'problem', None) or exc}; fix the YAML "
                                  "between the --- lines") from None
+        except RecursionError:  # PyYAML builds nested values recursively
+            raise KnowledgeError(f"{path}: front matter is nested too deeply; use plain "
+                                 "'key: value' lines (title, source, url, published)") from None
         if loaded is not None and not isinstance(loaded, dict):
             raise KnowledgeError(f"{path}: front matter must be 'key: value' lines "
                                  "(title, source, url, published)")

@@ -280,9 +280,10 @@ def test_symlink_inside_the_folder_is_allowed(tmp_path: Path) -> None:
     assert sorted(d.id for d in kb.documents) == ["alias", "sub/good"]
 
 
-def test_a_linked_folder_outside_is_never_served(tmp_path: Path) -> None:
+def test_a_linked_folder_outside_is_refused_like_a_linked_file(tmp_path: Path) -> None:
     outside = write_folder(tmp_path / "elsewhere", {"secret.txt": "Secret\n\nDo not serve."})
     folder = write_folder(tmp_path / "k", {"good.txt": "Good\n\nA fine paragraph."})
     os.symlink(outside, folder / "linked", target_is_directory=True)
-    # "**" never follows a linked folder, so its files are not even seen.
-    assert [d.id for d in load_folder(folder).documents] == ["good"]
+    message = error_for(folder)
+    assert str(folder / "linked") in message
+    assert "outside" in message

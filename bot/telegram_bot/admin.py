@@ -28,9 +28,7 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if message is None:
         return
     if not _may_reload(message, runtime_of(context.bot_data).settings.admin_ids):
-        anonymous = is_anonymous_admin(message)
-        await reply(context.bot, message,
-                    [replies.ANONYMOUS_ADMIN if anonymous else replies.NOT_ADMIN])
+        await reply(context.bot, message, [_refusal(message)])
         return
     await send_typing(context.bot, message)
     service = runtime_of(context.bot_data).service
@@ -46,9 +44,14 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 def _may_reload(message: Message, admin_ids: frozenset[int]) -> bool:
     user = message.from_user
-    if is_anonymous_admin(message) or user is None:
+    if is_anonymous_admin(message):
         # The sender is GroupAnonymousBot: which admin wrote it cannot be known.
         log.warning("refused /reload from an anonymous admin of chat %d", message.chat_id)
+        return False
+    if message.sender_chat is not None or user is None:
+        # Sent on behalf of a channel: `from_user` is then a stand-in (Channel_Bot), not the
+        # person, so no user id in it may count.
+        log.warning("refused /reload sent on behalf of a channel in chat %d", message.chat_id)
         return False
     if user.id not in admin_ids:
         log.warning("refused /reload from user %d in chat %d: not in BOT_ADMIN_IDS",
@@ -56,6 +59,14 @@ def _may_reload(message: Message, admin_ids: frozenset[int]) -> bool:
         return False
     log.info("user %d asked for a reload in chat %d", user.id, message.chat_id)
     return True
+
+
+def _refusal(message: Message) -> str:
+    if is_anonymous_admin(message):
+        return replies.ANONYMOUS_ADMIN
+    if message.sender_chat is not None:
+        return replies.SENT_AS_CHAT
+    return replies.NOT_ADMIN
 
 
 def summary_html(report: ReloadReport) -> str:
