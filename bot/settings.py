@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     max_citations: int = Field(default=3, ge=1, le=10)
     max_quote_chars: int = Field(default=600, ge=80, le=3000)
 
+    # Where the Telegram adapter keeps its update journal (blank: no journal, so a crash can lose
+    # or repeat answers).
+    state_dir: Path | None = Path(".state")
+
+    @field_validator("state_dir", mode="before")
+    @classmethod
+    def _blank_state_dir(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _parse_ids(cls, value: Any) -> Any:

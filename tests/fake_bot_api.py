@@ -221,7 +221,9 @@ class FakeBotApi(BotApiMethods):
         stall_seconds: float = 1.0,
     ) -> None:
         """Fail a random share of calls with one of kinds ("429", "500", "502", "400", "drop",
-        "stall"), reproducibly for a seed; rate=0 stops. Queued faults still come first."""
+        "drop-processed", "stall"), reproducibly for a seed; rate=0 stops. Queued faults still
+        come first. "drop" closes the connection before acting on the request, "drop-processed"
+        after (the message is delivered; the bot cannot tell the two apart)."""
         self.faults.set_rate(method, rate, kinds, seed, stall_seconds)
 
     # --- HTTP ---------------------------------------------------------------------------------
@@ -250,7 +252,7 @@ class FakeBotApi(BotApiMethods):
             return web.json_response(fault.body(), status=fault.error_code)
         if fault.processed:
             await self._call(entry, request)
-        self._settle(entry, 0, "connection dropped")
+        self._settle(entry, 0, "connection dropped" + (" after acting" if fault.processed else ""))
         if request.transport is not None:
             request.transport.close()
         return web.Response(status=500)  # never arrives: the connection is gone

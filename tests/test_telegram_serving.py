@@ -113,6 +113,7 @@ def bot_env(api: FakeBotApi, knowledge_dir: Path, tmp_path: Path, token: str) ->
         "PATH": os.environ.get("PATH", ""), "BOT_TOKEN": token, "BOT_API_BASE_URL": api.base_url,
         "BOT_KNOWLEDGE_DIR": str(knowledge_dir), "BOT_CACHE_DIR": str(tmp_path / "cache"),
         "BOT_WEBHOOK_URL": "", "BOT_ADMIN_IDS": "", "BOT_LOG_LEVEL": "DEBUG",
+        "BOT_STATE_DIR": str(tmp_path / "state"),
     }
 
 

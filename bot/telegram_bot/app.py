@@ -6,8 +6,10 @@ import logging
 import os
 import re
 import secrets
+import sqlite3
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +24,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CommandHandler,
@@ -39,6 +40,8 @@ from bot.settings import Settings
 from bot.telegram_bot import handlers
 from bot.telegram_bot.addressing import FROM_PEOPLE
 from bot.telegram_bot.admin import reload_command
+from bot.telegram_bot.journal import JournaledProcessor, JournaledQueue, UpdateJournal
+from bot.telegram_bot.limits import MESSAGES_PER_SECOND, GatedRequest, TelegramLimits
 from bot.telegram_bot.logs import hide_secret, redact
 from bot.telegram_bot.ordering import ChatOrderedProcessor
 from bot.telegram_bot.runtime import RUNTIME_KEY, Runtime, runtime_of
@@ -67,13 +70,22 @@ def build_application(settings: Settings, service: KnowledgeService) -> BotApp:
         .token(settings.token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(file_url(settings.api_base_url))
+        .request(GatedRequest(
+            messages_per_second=MESSAGES_PER_SECOND if settings.rate_limit else None))
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(ChatOrderedProcessor(MAX_CONCURRENT_UPDATES))
-        .post_init(set_commands)
+        .post_init(start_up)
     )
+    path = journal_path(settings)
+    if path is None:
+        builder = builder.concurrent_updates(ChatOrderedProcessor(MAX_CONCURRENT_UPDATES))
+    else:
+        # Opened and closed with the Application (by the processor's initialize and shutdown).
+        journal = UpdateJournal(path)
+        builder = (builder.update_queue(JournaledQueue(journal))
+                   .concurrent_updates(JournaledProcessor(MAX_CONCURRENT_UPDATES, journal)))
     if settings.rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(TelegramLimits(max_retries=3))
     app: BotApp = builder.build()
     app.bot_data[RUNTIME_KEY] = Runtime(settings, service, Conversations(ttl=settings.context_ttl))
     add_handlers(app)
@@ -95,6 +107,21 @@ def add_handlers(app: BotApp) -> None:
         MessageHandler(text & filters.ChatType.GROUPS, handlers.group_message),
     ])
     app.add_error_handler(error_handler)
+
+
+def journal_path(settings: Settings) -> Path | None:
+    """The update journal's file: one per bot, so that another token never replays its updates."""
+    if settings.state_dir is None or settings.token is None:
+        return None
+    bot_id = settings.token.get_secret_value().split(":", 1)[0]
+    return settings.state_dir / f"updates-{bot_id if bot_id.isdigit() else 'bot'}.sqlite3"
+
+
+async def start_up(app: BotApp) -> None:
+    """Before any update is fetched: queue what the last run left unhandled, set the menus."""
+    if isinstance(app.update_queue, JournaledQueue):
+        app.update_queue.requeue_unhandled(app.bot)
+    await set_commands(app)
 
 
 async def set_commands(app: BotApp) -> None:
@@ -157,12 +184,24 @@ def run(settings: Settings) -> int:
 
     On a stop signal PTB stops fetching, then `Application.stop` joins the update queue, whose
     items are marked done only when their handlers return: answers in flight are sent first.
+    After a crash the update journal (in BOT_STATE_DIR) gives back what was received but not
+    answered.
     """
     try:
         service = KnowledgeService.from_settings(settings)
     except KnowledgeError as exc:
         print(f"Cannot load the knowledge base: {exc}", file=sys.stderr)
         return 1
+    path = journal_path(settings)
+    if path is not None:
+        try:  # here, to say what is wrong; PTB would only log a traceback
+            journal = UpdateJournal(path)
+            journal.open()
+            journal.close()
+        except (OSError, sqlite3.Error) as exc:
+            print(f"Cannot open the update journal {path}: {exc}. Make BOT_STATE_DIR a writable "
+                  "folder, or set it blank to run without a journal.", file=sys.stderr)
+            return 1
     # Opt in to PTB 23's timedelta durations now; otherwise PTB 22 warns on every flood wait.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     app = build_application(settings, service)

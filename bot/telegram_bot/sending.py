@@ -1,12 +1,16 @@
 """Sending replies: in the question's chat and topic, retried when that cannot duplicate them, and
 resent as plain text if Telegram refuses our HTML.
 
-Retries: `RetryAfter` waits as long as Telegram asks (AIORateLimiter, when on, already retries it
-first). Other failures are retried with exponential backoff only when the message cannot have
-been delivered: the connection was never made (connect error, connect or pool timeout), or
-Telegram answered with a server error. A read timeout or a connection dropped after the request
-went out may mean the message was delivered, and a second sendMessage would post it twice, so
-those are not retried: a lost reply costs a re-ask, a duplicated one cannot be taken back.
+Retries: `RetryAfter` waits as long as Telegram asks (the rate limiter, when on, already retries
+it first). Other failures are retried with exponential backoff only when the message cannot have
+been delivered: the connection was never made (connect error, connect or pool timeout), the
+request could not be written out in full (write error or timeout), or Telegram answered with a
+server error. A read timeout or a connection dropped after the request went out may mean the
+message was delivered, and a second sendMessage would post it twice, so those are not retried: a
+lost reply costs a re-ask, a duplicated one cannot be taken back. (A connection that closes after
+the whole request went out looks the same to the bot whether Telegram acted on it or not.) After
+a read timeout the chat is held a while longer, so that if Telegram still delivers the message it
+lands before the chat's next answer.
 """
 
 from __future__ import annotations
@@ -26,13 +30,18 @@ from telegram.constants import ChatAction, MessageLimit, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.telegram_bot import journal
 from bot.telegram_bot.addressing import topic_of
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.5  # doubled after each failed attempt
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# How long a chat waits after a read timeout before its next message: a message Telegram was
+# still working on when the bot stopped waiting usually arrives within this.
+LATE_DELIVERY_SECONDS = 5.0
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError,
+             httpx.WriteTimeout)
 T = TypeVar("T")
 
 
@@ -65,6 +74,7 @@ async def reply(bot: Bot, message: Message, parts: Sequence[str],
             for text in rest:
                 sent.append(await _send(bot, target, text, None, first=not sent))
             break
+    journal.answered()  # at once: a crash from here on must not answer the question again
     return sent
 
 
@@ -97,6 +107,10 @@ async def with_retries(call: Callable[[], Awaitable[T]], what: str) -> T:
             delay = retry_after_seconds(exc)
         except NetworkError as exc:
             if attempt == ATTEMPTS or not safe_to_retry(exc):
+                if isinstance(exc.__cause__, httpx.ReadTimeout):
+                    log.info("%s timed out; holding the chat %.0fs in case it still arrives",
+                             what, LATE_DELIVERY_SECONDS)
+                    await asyncio.sleep(LATE_DELIVERY_SECONDS)
                 raise
             delay = BACKOFF_SECONDS * 2 ** (attempt - 1)
         log.info("%s failed (attempt %d of %d); retrying in %.1fs", what, attempt, ATTEMPTS, delay)

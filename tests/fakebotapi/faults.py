@@ -15,7 +15,8 @@ _DESCRIPTIONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
 }
-FAULT_KINDS = ("429", "500", "502", "400", "drop", "stall")
+# "drop" closes the connection before acting on the request, "drop-processed" after.
+FAULT_KINDS = ("429", "500", "502", "400", "drop", "drop-processed", "stall")
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,8 @@ def error_fault(
 
 
 def _fault_of_kind(kind: str, stall_seconds: float) -> Fault:
-    if kind == "drop":
-        return Fault("drop")
+    if kind in ("drop", "drop-processed"):
+        return Fault("drop", processed=kind == "drop-processed")
     if kind == "stall":
         return Fault("stall", seconds=stall_seconds)
     return error_fault(int(kind))
