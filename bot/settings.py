@@ -50,11 +50,6 @@ class Settings(BaseSettings):
     # or repeat answers).
     state_dir: Path | None = Path(".state")
 
-    @field_validator("state_dir", mode="before")
-    @classmethod
-    def _blank_state_dir(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _parse_ids(cls, value: Any) -> Any:
@@ -73,14 +68,11 @@ class Settings(BaseSettings):
             return frozenset(ids)
         return value
 
-    @field_validator("token", mode="before")
+    @field_validator("token", "webhook_url", "webhook_secret", "state_dir", "cache_dir",
+                     mode="before")
     @classmethod
-    def _blank_token(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("webhook_url", mode="before")
-    @classmethod
-    def _blank_url(cls, value: Any) -> Any:
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # `BOT_TOKEN=` in a copied example.env means "not set", not an empty token.
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level")
