@@ -25,3 +25,4 @@ test: lint
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/quality.py
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/load.py
