@@ -74,6 +74,8 @@ _UNIT_VALUE = {
     "year": re.compile(r"\b(?:1[5-9]|20)\d\d\b|\b(?:last|next|this)\s+year\b", re.IGNORECASE),
     "month": re.compile(r"\b(?:" + "|".join(_MONTHS) + r")\b", re.IGNORECASE),
 }
+_IDENTITY = re.compile(r"\bwho\s+(?:is|was|are|were|'s)\s+(?!the\b|a\b|an\b|this\b|that\b|it\b)"
+                       r"\w+\s*\??\s*$", re.IGNORECASE)
 _PLACE_NOUNS = re.compile(
     r"\b(?:territory|territories|sea|ocean|country|countries|city|capital|region|border|"
     r"airspace|island|province|state|coast|strait|abroad|overseas|headquarters)\b",
@@ -117,6 +119,9 @@ def holds(kind: FactKind, text: str, question: str = "") -> bool:
         if unit:
             return bool(_UNIT_VALUE[unit.group(1).lower()].search(text))
         return bool(_TIME.search(text))
+    if _IDENTITY.search(question):
+        # "Who is Blinken?" is answered by what he is ("Secretary of State"), not his name again.
+        return bool(_PERSON_NOUNS.search(text))
     names = [m for m in _PROPER.findall(text) if m not in _NOT_NAMES]
     if kind is FactKind.PLACE:
         return bool(names or _PLACE_NOUNS.search(text))

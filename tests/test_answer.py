@@ -193,3 +193,13 @@ def test_a_short_passage_is_quoted_whole(harbour: Index) -> None:
     assert c.quote == "A short paragraph about boats."
     assert not c.trimmed_start
     assert not c.trimmed_end
+
+
+def test_who_is_the_articles_subject_is_answered_with_his_role() -> None:
+    """Every passage shares the subject's name through the title, so the score alone is tiny;
+    the passage that names him with his role still answers, and 'how old' still does not."""
+    index = shipped_index()
+    who = compose("Who is Antony Blinken?", index)
+    assert who.answered
+    assert "Secretary" in who.citations[0].quote
+    assert not compose("How old is Antony Blinken?", index).answered
