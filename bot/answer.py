@@ -204,10 +204,14 @@ def _search(
         terms = [QueryTerm(t.token, 1.0, t.origin, t.word) if t.origin == "why" else t
                  for t in terms]
     hits = index.search(terms, k=options.candidates)
+    weighted_concepts, weighted_asked = _weigh(concepts, index), _weigh(asked, index)
+    # A passage far below the best can never answer (see decide), so its facts go unchecked.
+    weakest = (hits[0].score if hits else 0.0) * options.fact_ratio
     candidates = [
-        Candidate(hit, _coverage(concepts, hit, index),
-                  fact is None or holds(fact, hit.passage.text, question),
-                  _coverage(asked, hit, index) if asked and len(asked) < len(concepts) else 1.0,
+        Candidate(hit, _coverage(weighted_concepts, hit),
+                  fact is None or (hit.score >= weakest
+                                   and holds(fact, hit.passage.text, question)),
+                  _coverage(weighted_asked, hit) if asked and len(asked) < len(concepts) else 1.0,
                   bool(asked) and all(t.token in hit.in_text for t in asked))
         for hit in hits
     ]
@@ -215,23 +219,34 @@ def _search(
     return tuple(candidates)
 
 
-def _coverage(concepts: list[QueryTerm], hit: Hit, index: Index) -> float:
-    """Share of the question's concepts the passage itself holds, each weighted by how specific
-    the asked word is. A word found only in the title or section heading counts for half: it
-    says what the whole document is about, not what this passage answers."""
-    body = hit.in_text
-    total = matched = 0.0
+Weighted = list[tuple[str, float, tuple[str, ...]]]  # token, weight, its synonyms
+
+
+def _weigh(concepts: list[QueryTerm], index: Index) -> Weighted:
+    """Each concept once, weighted by how specific the asked word is. A word most passages
+    share ("China" in an article about China) tells little about whether this passage is the
+    one that answers, so the corpus's idf scales it too."""
+    weighted: Weighted = []
     for term in {t.token: t for t in concepts}.values():
-        # A word most passages share ("China" in an article about China) tells little about
-        # whether this passage is the one that answers.
         distinct = index.idf_of(term.token) / index.max_idf
         weight = specificity(term.word) * term.weight * (IDF_FLOOR + (1 - IDF_FLOOR) * distinct)
+        weighted.append((term.token, weight, synonyms_of(term.token)))
+    return weighted
+
+
+def _coverage(weighted: Weighted, hit: Hit) -> float:
+    """Share of the question's weighted concepts the passage itself holds. A word found only in
+    the title or section heading counts for half: it says what the whole document is about,
+    not what this passage answers."""
+    body = hit.in_text
+    total = matched = 0.0
+    for token, weight, synonyms in weighted:
         total += weight
-        if term.token in body:
+        if token in body:
             matched += weight
-        elif any(s in body for s in synonyms_of(term.token)):
+        elif any(s in body for s in synonyms):
             matched += weight * SYNONYM_CREDIT
-        elif term.token in hit.matched:
+        elif token in hit.matched:
             matched += weight * CONTEXT_CREDIT
     return matched / total if total else 0.0
 
