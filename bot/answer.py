@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.facts import FactKind, asked_kind, holds
 from bot.index import Hit, Index
@@ -133,9 +133,9 @@ def gather(
         candidates = _search(question, own, index, used, fact, options)
     else:
         candidates = _search(question, own, index, (), fact, options)
-        if context and _is_elliptical(question) and not _acceptable(candidates, options):
+        if context and _is_elliptical(question) and not _acceptable(candidates, index, options):
             retry = _search(question, own, index, context, fact, options)
-            if _acceptable(retry, options):
+            if _acceptable(retry, index, options):
                 candidates, used = retry, context
     return Evidence(original, candidates, has_content or bool(used), fact, used,
                     unknown_names(question, index))
@@ -251,8 +251,35 @@ def _coverage(weighted: Weighted, hit: Hit) -> float:
     return matched / total if total else 0.0
 
 
-def _acceptable(candidates: tuple[Candidate, ...], options: AnswerOptions) -> bool:
-    return any(c.coverage >= options.min_coverage and c.fact_ok for c in candidates)
+def _acceptable(candidates: tuple[Candidate, ...], index: Index, options: AnswerOptions) -> bool:
+    return bool(_with_fact(candidates, _covered(candidates, index, options), options))
+
+
+def _covered(
+    candidates: tuple[Candidate, ...], index: Index, options: AnswerOptions
+) -> list[Candidate]:
+    """The candidates that hold enough of what was asked to answer it."""
+    # A passage that shares only words every passage has (the title's) is no evidence at all...
+    floor = options.min_score_ratio * index.max_idf
+    return [
+        c for c in candidates
+        if c.coverage >= options.min_coverage and c.own_coverage >= options.min_own_coverage
+        # ...unless its own text holds every asked word: "Who is Antony Blinken?" about an
+        # article on him is answered by the passage that names him with his role.
+        and (c.hit.score >= floor or c.holds_every_word)
+    ]
+
+
+def _with_fact(
+    candidates: tuple[Candidate, ...], covered: list[Candidate], options: AnswerOptions
+) -> list[Candidate]:
+    """The covered candidates that hold the kind of fact asked for, best first."""
+    if not candidates:
+        return []
+    best_score = max(c.hit.score for c in candidates)
+    # The passage that holds the asked-for fact may rank below one that only shares words,
+    # but not far below: then the words it shares are probably incidental.
+    return [c for c in covered if c.fact_ok and c.hit.score >= best_score * options.fact_ratio]
 
 
 def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOptions()) -> Answer:
@@ -261,37 +288,18 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     refusal = Answer(evidence.question, False, suggestions=suggestions(index), scope=scope,
                      context=evidence.context)
     if not evidence.has_content:
-        return _replace_reason(refusal, "empty")
-    if evidence.unknown_names:
-        return _replace_reason(refusal, "not_covered")
-    # A passage that shares only words every passage has (the title's) is no evidence at all.
-    floor = options.min_score_ratio * index.max_idf
-    covered = [
-        c for c in evidence.candidates
-        if c.coverage >= options.min_coverage and c.own_coverage >= options.min_own_coverage
-        # ...unless its own text holds every asked word: "Who is Antony Blinken?" about an
-        # article on him is answered by the passage that names him with his role.
-        and (c.hit.score >= floor or c.holds_every_word)
-    ]
+        return replace(refusal, reason="empty")
+    covered = [] if evidence.unknown_names else _covered(evidence.candidates, index, options)
     if not covered:
-        return _replace_reason(refusal, "not_covered")
-    accepted = [c for c in covered if c.fact_ok]
-    best_score = max(c.hit.score for c in evidence.candidates)
-    # The passage that holds the asked-for fact may rank below one that only shares words,
-    # but not far below: then the words it shares are probably incidental.
-    accepted = [c for c in accepted if c.hit.score >= best_score * options.fact_ratio]
+        return replace(refusal, reason="not_covered")
+    accepted = _with_fact(evidence.candidates, covered, options)
     if not accepted:
-        return _replace_reason(refusal, "no_fact")
+        return replace(refusal, reason="no_fact")
     first = accepted[0]
     related = [c for c in accepted[1:] if c.hit.score >= first.hit.score * options.related_ratio]
     chosen = [first, *related[: options.max_citations - 1]]
     citations = tuple(cite(c.hit, options.max_quote_chars, c.rank) for c in chosen)
     return Answer(evidence.question, True, citations, scope=scope, context=evidence.context)
-
-
-def _replace_reason(answer: Answer, reason: str) -> Answer:
-    return Answer(answer.question, False, (), answer.suggestions, reason, answer.scope,
-                  answer.context)
 
 
 def compose(

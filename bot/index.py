@@ -294,11 +294,6 @@ class Index:
                     own[i].add(token)
         return found, own
 
-    def holds(self, passage_index: int, token: str) -> bool:
-        postings = self.postings(token)
-        at = int(np.searchsorted(postings, passage_index))
-        return at < postings.size and int(postings[at]) == passage_index
-
     @property
     def nbytes(self) -> int:
         """Bytes of the scoring arrays: the weight matrix with its own-text flags, and idf."""
