@@ -87,6 +87,27 @@ async def polling(settings: Settings, allowed_updates: Sequence[str] | None = No
         await app.shutdown()
 
 
+@contextlib.asynccontextmanager
+async def webhook(settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
+    """The bot as `run_webhook` runs it, minus the signal handling: (app, webhook options)."""
+    from bot.telegram_bot.app import ALLOWED_UPDATES, build_application, webhook_options
+
+    hook = webhook_options(settings)
+    app = build_application(settings, KnowledgeService.from_settings(settings))
+    await app.initialize()
+    await app.post_init(app)
+    await app.start()
+    await app.updater.start_webhook(
+        listen=hook.listen, port=hook.port, url_path=hook.url_path, webhook_url=hook.webhook_url,
+        secret_token=hook.secret_token, allowed_updates=ALLOWED_UPDATES)
+    try:
+        yield app, hook
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
 @pytest.fixture
 async def start_bot(make_settings: Callable[..., Settings]
                     ) -> AsyncIterator[Callable[..., Awaitable[Any]]]:

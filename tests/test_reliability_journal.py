@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import webhook
 from fake_bot_api import FakeBotApi
 from test_telegram_serving import SECRET_HEADER, free_port
 
 from bot.serving import KnowledgeService
-from bot.telegram_bot.app import ALLOWED_UPDATES, build_application, journal_path, run
-from bot.telegram_bot.app import webhook_options as hook_options
+from bot.telegram_bot.app import build_application, journal_path, run
 from bot.telegram_bot.journal import JournaledQueue, UpdateJournal
 
 SPY = "What was the spy balloon incident?"
@@ -171,20 +171,8 @@ def test_run_refuses_a_state_dir_it_cannot_write(
 async def webhook_app(make_settings: Any) -> AsyncIterator[tuple[Any, str, str]]:
     settings = make_settings(webhook_url="https://bot.example.com/hook", listen="127.0.0.1",
                              port=free_port())
-    hook = hook_options(settings)
-    app = build_application(settings, KnowledgeService.from_settings(settings))
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_webhook(listen=hook.listen, port=hook.port, url_path=hook.url_path,
-                                    webhook_url=hook.webhook_url, secret_token=hook.secret_token,
-                                    allowed_updates=ALLOWED_UPDATES)
-    try:
+    async with webhook(settings) as (app, hook):
         yield app, f"http://127.0.0.1:{settings.port}/hook", hook.secret_token
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
 
 
 async def test_a_webhook_answers_200_after_journaling_and_a_retried_update_is_answered_once(

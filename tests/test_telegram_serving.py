@@ -15,12 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TOKEN
+from conftest import TOKEN, webhook
 from fake_bot_api import FakeBotApi
 
-from bot.serving import KnowledgeService
 from bot.settings import Settings
-from bot.telegram_bot.app import ALLOWED_UPDATES, build_application, file_url, run, webhook_options
+from bot.telegram_bot.app import file_url, run, webhook_options
 
 PROJECT = Path(__file__).resolve().parent.parent
 SPY = "What was the spy balloon incident?"
@@ -40,20 +39,8 @@ async def webhook_bot(
     caplog.set_level(logging.DEBUG)
     settings = make_settings(webhook_url="https://bot.example.com/telegram/hook",
                              listen="127.0.0.1", port=free_port())
-    hook = webhook_options(settings)
-    app = build_application(settings, KnowledgeService.from_settings(settings))
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_webhook(  # what run_webhook does, minus the signal handling
-        listen=hook.listen, port=hook.port, url_path=hook.url_path, webhook_url=hook.webhook_url,
-        secret_token=hook.secret_token, allowed_updates=ALLOWED_UPDATES)
-    try:
+    async with webhook(settings) as (app, hook):
         yield app, hook, settings.port
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
 
 
 async def test_webhook_requires_the_secret_token(
