@@ -114,6 +114,9 @@ def _pieces(text: str, room: int) -> list[str]:
     """Escaped pieces of plain `text`, each at most `room` UTF-16 units once escaped, cut at
     white space where there is some; an entity is never cut because escaping is per piece."""
     room = max(room, 8)  # the widest escaped character, "&quot;", must always fit
+    whole = _e(text.strip())
+    if tg_len(whole) <= room:  # the usual case, without measuring every character
+        return [whole]
     widths = [tg_len(_e(ch)) for ch in text]
     pieces: list[str] = []
     start, n = 0, len(text)
