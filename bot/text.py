@@ -4,6 +4,7 @@ question words removed, Snowball stems; plus the query-side helpers (typo map, s
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Container, Iterable
@@ -13,7 +14,8 @@ from functools import lru_cache
 import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from wordfreq import zipf_frequency
+from wordfreq import get_frequency_dict
+from wordfreq import zipf_frequency as _wordfreq_zipf
 
 TOKENIZER_VERSION = "1"  # bump when tokens change: the on-disk index cache is keyed by it
 
@@ -319,6 +321,27 @@ def analyze_question(
                 terms.append(QueryTerm(token, WHY_WEIGHT, "why", "why"))
                 own.add(token)
     return terms
+
+
+def zipf_frequency(word: str, lang: str = "en") -> float:
+    """wordfreq's Zipf frequency of `word`, looked up directly for a plain ASCII word.
+
+    wordfreq tokenizes every word it is asked about, which costs more than a whole retrieval;
+    a word of ASCII letters is its own single token, so its frequency is a dictionary lookup,
+    rounded as wordfreq rounds it. Anything else goes through wordfreq itself.
+    """
+    if lang != "en" or not (word.isascii() and word.isalpha()):
+        return float(_wordfreq_zipf(word, lang))
+    freq = _english().get(word.lower(), 0.0)
+    if freq <= 0.0:
+        return 0.0
+    freq = round(freq, math.floor(-math.log(freq, 10)) + 3)
+    return round(math.log(freq, 10) + 9, 2)
+
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, float]:
+    return get_frequency_dict("en", "best")
 
 
 @lru_cache(maxsize=65536)

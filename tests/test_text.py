@@ -129,3 +129,17 @@ def test_synonyms_are_symmetric_and_weighted_below_asked_words() -> None:
 def test_rare_words_are_more_specific_than_common_ones() -> None:
     assert specificity("fentanyl") > specificity("want")
     assert specificity("want") >= 1.0
+
+
+def test_fast_zipf_frequency_equals_wordfreq_on_its_own_word_list() -> None:
+    import itertools
+
+    from wordfreq import iter_wordlist
+    from wordfreq import zipf_frequency as wordfreq_zipf
+
+    from bot.text import zipf_frequency
+
+    words = list(itertools.islice(iter_wordlist("en"), 0, 60000, 3))
+    words += ["Blinken", "BLINKEN", "muvemu", "don't", "2019", "café", "İstanbul", "ß", "x"]
+    assert [zipf_frequency(w) for w in words] == [wordfreq_zipf(w, "en") for w in words]
+    assert zipf_frequency("the") > 7 > zipf_frequency("fentanyl") > 0 == zipf_frequency("qzxv")
