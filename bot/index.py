@@ -27,9 +27,12 @@ DEFAULT_B = 0.75
 # Below this share of the passages, a question's touched passages are found by sorting its
 # postings; above it, by scanning a dense score array (cheaper than sorting that many).
 _SPARSE_SHARE = 1 / 16
-# Passages sampled (evenly spaced) from a dense score array to bound its k-th best score from
-# below, so that only the passages at or above the bound are partitioned.
-_SAMPLE = 4096
+# Postings of the rarest terms whose passages' scores bound the k-th best score from below:
+# this many times k, so that a few passages shared by two terms still leave k distinct ones.
+_SAMPLE_FACTOR = 4
+# Reading a passage's dense score by its number costs about this many times scanning one in
+# order (scattered reads miss the cache): below that share, the postings are read instead.
+_GATHER_COST = 12
 # Term frequencies and own-text frequencies are summed in one float: tf + _TEXT * text_tf,
 # exact while a passage holds fewer than 2**26 tokens (a 10 MB file holds at most ~5 million).
 _TEXT = float(2**26)
@@ -206,14 +209,19 @@ class Index:
 
     def scores(self, tokens: Iterable[str]) -> Floats:
         """Dense BM25 scores of every passage, exactly as rank-bm25's `get_scores` would give."""
-        idx, weights = self._postings([(token, 1.0) for token in tokens])
+        idx, weights, _ = self._postings([(token, 1.0) for token in tokens])
         return _sum_by(idx, weights, len(self.passages))
 
-    def _postings(self, weighted: Sequence[tuple[str, float]]) -> tuple[Ints, Floats]:
-        """The question's postings, in question order: passage ids and weighted term weights."""
+    def _postings(
+        self, weighted: Sequence[tuple[str, float]]
+    ) -> tuple[Ints, Floats, list[_Run]]:
+        """The question's postings, in question order: passage ids and weighted term weights,
+        and where each term's run of them ends with the most that term can add to a score."""
         indptr, indices, data = self.matrix.indptr, self.matrix.indices, self.matrix.data
         chunks_i: list[Ints] = []
         chunks_w: list[Floats] = []
+        runs: list[_Run] = []
+        end = 0
         for token, weight in weighted:
             row = self.vocabulary.get(token)
             if row is None:
@@ -221,11 +229,24 @@ class Index:
             lo, hi = indptr[row], indptr[row + 1]
             chunks_i.append(indices[lo:hi])
             chunks_w.append(data[lo:hi] if weight == 1.0 else data[lo:hi] * weight)
+            runs.append(_Run(token, int(row), end, end + int(hi - lo),
+                             float(self._term_max[row]) * weight))
+            end = runs[-1].stop
         if not chunks_i:
-            return np.empty(0, dtype=np.int32), np.empty(0)
+            return np.empty(0, dtype=np.int32), np.empty(0), runs
         if len(chunks_i) == 1:
-            return chunks_i[0], chunks_w[0]
-        return np.concatenate(chunks_i), np.concatenate(chunks_w)
+            return chunks_i[0], chunks_w[0], runs
+        return np.concatenate(chunks_i), np.concatenate(chunks_w), runs
+
+    @cached_property
+    def _term_max(self) -> Floats:
+        """Each term's largest weight: the most it can add to any passage's score."""
+        m = self.matrix
+        out = np.zeros(m.shape[0], dtype=np.float64)
+        held = np.flatnonzero(np.diff(m.indptr))
+        if held.size:
+            out[held] = np.maximum.reduceat(m.data, m.indptr[held])
+        return out
 
     def search(self, terms: Sequence[QueryTerm] | Sequence[str], k: int = 10) -> list[Hit]:
         """The k best passages for the weighted terms, best first, ties in reading order.
@@ -235,12 +256,11 @@ class Index:
         """
         weighted = [(t, 1.0) if isinstance(t, str) else (t.token, t.weight) for t in terms]
         weighted = [(token, weight) for token, weight in weighted if weight > 0]
-        idx, weights = self._postings(weighted)
+        idx, weights, runs = self._postings(weighted)
         if idx.size == 0 or k <= 0:
             return []
-        docs, scores = self._best(idx, weights, k)
-        tokens = list(dict.fromkeys(token for token, _ in weighted if token in self.vocabulary))
-        matched, in_text = self._matched(tokens, docs)
+        docs, scores = self._best(idx, weights, runs, k)
+        matched, in_text = self._matched(idx, runs, docs)
         return [
             Hit(self.passages[doc], score, frozenset(found), frozenset(own))
             for doc, score, found, own in zip(
@@ -248,7 +268,9 @@ class Index:
             )
         ]
 
-    def _best(self, idx: Ints, weights: Floats, k: int) -> tuple[Ints, Floats]:
+    def _best(
+        self, idx: Ints, weights: Floats, runs: list[_Run], k: int
+    ) -> tuple[Ints, Floats]:
         """The k best of the passages the postings touch, and their scores, best first."""
         n = len(self.passages)
         if idx.size < n * _SPARSE_SHARE:
@@ -264,42 +286,86 @@ class Index:
             scores = _sum_by(np.cumsum(first) - 1, weights[perm], docs.size)
         else:
             dense = _sum_by(idx, weights, n)
-            # Every weight is positive, so the touched passages are those scoring above 0.
-            # The k-th best score of an even sample is a lower bound of the k-th best overall.
-            sample = dense[:: max(n // _SAMPLE, 1)]
-            sample = sample[sample > 0]
-            bound = np.partition(sample, sample.size - k)[sample.size - k] if sample.size >= k \
-                else np.nextafter(0.0, 1.0)
-            docs = np.flatnonzero(dense >= bound).astype(np.int32)
+            docs = _contenders(idx, dense, runs, k)
             scores = dense[docs]
         order = _top_k(docs, scores, k)
         return docs[order], scores[order]
 
     def _matched(
-        self, tokens: list[str], docs: Ints
+        self, idx: Ints, runs: list[_Run], docs: Ints
     ) -> tuple[list[set[str]], list[set[str]]]:
-        """Which tokens each passage holds, and which of those its own text holds."""
+        """Which tokens each of `docs` holds, and which of those its own text holds, read off
+        the question's postings `idx` in a fixed number of array operations."""
         found: list[set[str]] = [set() for _ in range(len(docs))]
         own: list[set[str]] = [set() for _ in range(len(docs))]
-        indptr, indices = self.matrix.indptr, self.matrix.indices
-        for token in tokens:
-            row = self.vocabulary[token]
-            lo, hi = int(indptr[row]), int(indptr[row + 1])
-            at = lo + np.minimum(np.searchsorted(indices[lo:hi], docs), hi - lo - 1)
-            hit = indices[at] == docs
-            text = (self.text_bits[at >> 3] >> (7 - (at & 7))) & 1
-            for i in np.flatnonzero(hit).tolist():
-                found[i].add(token)
-                if text[i]:
-                    own[i].add(token)
+        chosen = np.zeros(len(self.passages), dtype=bool)
+        chosen[docs] = True
+        at = np.flatnonzero(chosen[idx])  # the postings of the chosen passages
+        term = np.searchsorted(np.array([r.start for r in runs]), at, side="right") - 1
+        indptr = self.matrix.indptr
+        shift = np.array([int(indptr[r.row]) - r.start for r in runs], dtype=np.int64)
+        where = at + shift[term]  # the same postings' places in the matrix
+        text = ((self.text_bits[where >> 3] >> (7 - (where & 7))) & 1).tolist()
+        by_doc = np.argsort(docs)
+        slot = by_doc[np.searchsorted(docs[by_doc], idx[at])].tolist()
+        tokens = [r.token for r in runs]
+        for t, i, in_text in zip(term.tolist(), slot, text, strict=True):
+            found[i].add(tokens[t])
+            if in_text:
+                own[i].add(tokens[t])
         return found, own
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the scoring arrays: the weight matrix with its own-text flags, and idf."""
+        """Bytes of the scoring arrays: the weight matrix with its own-text flags, and each
+        term's idf and largest weight."""
         m = self.matrix
-        arrays = (m.data, m.indices, m.indptr, self.text_bits, self.idf)
+        arrays = (m.data, m.indices, m.indptr, self.text_bits, self.idf, self._term_max)
         return sum(int(a.nbytes) for a in arrays)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One term's postings within a question's: its row of the matrix, where they start and
+    stop, and the most the term can add to a passage's score."""
+
+    token: str
+    row: int
+    start: int
+    stop: int
+    bound: float
+
+
+def _contenders(idx: Ints, dense: Floats, runs: list[_Run], k: int) -> Ints:
+    """The passages that may be among the k best, in reading order, from the dense scores.
+
+    The k-th best score among the passages of the question's rarest terms is a lower bound of
+    the k-th best overall (every score is positive). The commonest terms whose most they can add
+    sums below it cannot lift a passage that holds nothing else to that bound, so only the
+    postings of the other terms need looking at, not every passage of the knowledge base.
+    """
+    by_length = sorted(runs, key=lambda r: r.stop - r.start)
+    sample: list[Ints] = []
+    size = 0
+    for run in by_length:
+        sample.append(idx[run.start : run.stop])
+        size += run.stop - run.start
+        if size >= _SAMPLE_FACTOR * k:
+            break
+    seen = np.unique(np.concatenate(sample)) if len(sample) > 1 else sample[0]
+    if seen.size < k:
+        return np.flatnonzero(dense).astype(np.int32)
+    held = dense[seen]
+    bound = held[np.argpartition(held, seen.size - k)[seen.size - k]]
+    reach, kept = 0.0, len(by_length)
+    while kept > 1 and reach + by_length[kept - 1].bound < bound:
+        kept -= 1
+        reach += by_length[kept].bound
+    essential = by_length[:kept]
+    if sum(r.stop - r.start for r in essential) * _GATHER_COST >= dense.size:
+        return np.flatnonzero(dense >= bound).astype(np.int32)
+    touched = np.concatenate([idx[r.start : r.stop] for r in essential])
+    return np.unique(touched[dense[touched] >= bound])
 
 
 def _sum_by(idx: npt.NDArray[np.integer[Any]], weights: Floats, n: int) -> Floats:

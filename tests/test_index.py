@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import corpus as corpus_module
-from bot.index import Index, LuceneBM25, passage_tokens
+from bot.index import Index, LuceneBM25, _contenders, passage_tokens
 from bot.knowledge import Document, KnowledgeBase, Passage
 from bot.text import QueryTerm, tokenize
 
@@ -82,6 +82,24 @@ def test_large_random_corpus_takes_both_the_sparse_and_the_dense_path() -> None:
     check_against_rank_bm25(corpus, rare + common, k=10)
 
 
+def test_common_terms_that_cannot_reach_the_k_th_score_are_not_read_for_contenders() -> None:
+    rng = random.Random(11)
+    # Two words in nearly every passage, a few rare ones: a question mixing them takes the
+    # dense path, and the common words alone can never lift a passage into the top k.
+    corpus = [["common", "usual", *rng.choices([f"r{i}" for i in range(400)], k=3)]
+              for _ in range(2000)]
+    queries = [["common", "usual", f"r{i}"] for i in range(0, 400, 37)]
+    check_against_rank_bm25(corpus, queries, k=10)
+    index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
+    idx, _, runs = index._postings([(t, 1.0) for t in queries[0]])
+    dense = index.scores(queries[0])
+    contenders = _contenders(idx, dense, runs, 10)
+    kth = np.sort(dense)[-10]
+    # Exactly the passages at or above the k-th best score, found without the common postings.
+    assert contenders.tolist() == np.flatnonzero(dense >= kth).tolist()
+    assert sum(r.stop - r.start for r in runs) > 20 * contenders.size
+
+
 def test_equal_scores_are_ranked_in_reading_order_even_at_the_cut() -> None:
     corpus = [["x", "y"] if i % 3 == 0 else ["x", "z"] for i in range(200)]
     index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
@@ -103,7 +121,7 @@ def test_search_returns_only_passages_that_hold_a_term() -> None:
 def test_work_follows_the_postings_of_the_question() -> None:
     corpus = [["a", "b"], ["b"], ["c"], ["c", "d"], ["a"]]
     index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
-    passages, weights = index._postings([("a", 1.0), ("d", 1.0), ("zzz", 1.0)])
+    passages, weights, _ = index._postings([("a", 1.0), ("d", 1.0), ("zzz", 1.0)])
     # Only the passages holding "a" (two) and "d" (one) are ever looked at.
     assert passages.tolist() == [0, 4, 3]
     assert weights.size == 3
@@ -160,9 +178,10 @@ def test_memory_is_counted_and_proportional_to_postings() -> None:
     index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
     nnz = index.matrix.nnz
     assert nnz == 30
-    # Per stored weight: the weight, the passage number and one bit; per term: idf, offsets.
+    # Per stored weight: the weight, the passage number and one bit; per term: idf, largest
+    # weight, offsets.
     terms = len(index.vocabulary)
-    assert index.nbytes == nnz * (8 + 4) + (nnz + 7) // 8 + terms * 8 + (terms + 1) * 4
+    assert index.nbytes == nnz * (8 + 4) + (nnz + 7) // 8 + terms * 16 + (terms + 1) * 4
     assert index.in_text.tolist() == [True] * nnz
 
 
