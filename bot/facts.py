@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from bot.text import stem, synonyms_of, tokenize
+
 _LEAD = r"^\W*(?:(?:and|but|so|ok|okay|then|also|now|well)\W+)*"
 
 
@@ -69,7 +71,8 @@ _TIME_WORDS = frozenset(_MONTHS + _DAYS + (
 _TIME_PHRASE = re.compile(  # on lower-cased text
     r"\b(?:1[5-9]|20)\d\d\b|\b\d{1,2}[/.-]\d{1,2}\b|\b(?:last|next|this|past|coming)\s+"
     r"(?:week|month|year|decade|century|few\s+years)\b")
-_TIME_UNIT = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(day|year|month)\b", re.IGNORECASE)
+# "On what date…" asks for a day: a passage that gives only the month does not say.
+_TIME_UNIT = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(day|date|year|month)\b", re.IGNORECASE)
 _DAY_WORDS = frozenset([*_DAYS, "today", "tomorrow", "yesterday", "tonight"])
 _MONTH_WORDS = frozenset(_MONTHS)
 _MONTH_ALTERNATION = "|".join(_MONTHS)
@@ -79,6 +82,12 @@ _DAY_OF_MONTH = re.compile(  # on lower-cased text
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b|\b(?:last|next|this)\s+year\b")  # lower-cased
 _IDENTITY = re.compile(r"\bwho\s+(?:is|was|are|were|'s)\s+(?!the\b|a\b|an\b|this\b|that\b|it\b)"
                        r"\w+\s*\??\s*$", re.IGNORECASE)
+# "Who is the US ambassador to China?" asks who holds a role: only a passage that names the
+# role can say, however many of the other words it shares.
+_ROLE_HOLDER = re.compile(
+    r"\bwho\s+(?:is|was|are|were|'s|will\s+be)\s+(?:the|a|an)\s+(?:[\w'-]+\s+){0,3}?"
+    r"([\w'-]+)\s*(?:\b(?:to|of|in|at|for|from|on|with|who|that|which|whom)\b|[?.!]|$)",
+    re.IGNORECASE)
 _PLACE_WORDS = frozenset(
     "territory territories sea ocean country countries city capital region border airspace "
     "island province state coast strait abroad overseas headquarters".split())
@@ -124,17 +133,25 @@ def holds(kind: FactKind, text: str, question: str = "") -> bool:
         if unit is None:
             return bool(not words.isdisjoint(_TIME_WORDS) or _TIME_PHRASE.search(lower))
         asked = unit.group(1).lower()
-        if asked == "day":
+        if asked in ("day", "date"):
             return bool(not words.isdisjoint(_DAY_WORDS) or _DAY_OF_MONTH.search(lower))
         if asked == "year":
             return bool(_YEAR.search(lower))
         return not words.isdisjoint(_MONTH_WORDS)
+    role = _ROLE_HOLDER.search(question) if kind is FactKind.PERSON else None
+    if role and not _names_role(role.group(1), text):
+        return False
     if _IDENTITY.search(question):
         # "Who is Blinken?" is answered by what he is ("Secretary of State"), not his name again.
         return not words.isdisjoint(_PERSON_WORDS)
     if kind is FactKind.PLACE:
         return bool(not words.isdisjoint(_PLACE_WORDS) or _has_name(text))
     return bool(not words.isdisjoint(_PERSON_WORDS) or _has_name(text))
+
+
+def _names_role(role: str, text: str) -> bool:
+    wanted = {stem(role.lower()), *synonyms_of(stem(role.lower()))}
+    return not wanted.isdisjoint(tokenize(text))
 
 
 def _has_name(text: str) -> bool:

@@ -118,3 +118,32 @@ def test_a_passage_that_holds_the_fact_answers() -> None:
     answer = compose("When was Blinken's visit initially scheduled?", shipped_index())
     assert answer.answered
     assert holds(FactKind.TIME, answer.citations[0].quote)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("Who is the US ambassador to China?", "Blinken met officials in Beijing.", False),
+        ("Who is the US ambassador to China?", "Nicholas Burns, the ambassador, was there.", True),
+        ("Who was the leader of the delegation?", "The president led it, said Blinken.", True),
+        ("who is the spokesman for the ministry", "Wang Wenbin said it was a balloon.", False),
+    ],
+)
+def test_asking_who_holds_a_role_needs_a_passage_that_names_the_role(
+    question: str, text: str, expected: bool
+) -> None:
+    # "president" answers "leader": the role may be named by a synonym.
+    assert holds(FactKind.PERSON, text, question) is expected
+
+
+def test_on_what_date_asks_for_a_day_not_a_month() -> None:
+    question = "On what date was the balloon shot down?"
+    assert not holds(FactKind.TIME, "It was shot down in February.", question)
+    assert holds(FactKind.TIME, "It was shot down on 4 February.", question)
+    assert holds(FactKind.TIME, "It was shot down in February.", "When was it shot down?")
+
+
+@pytest.mark.parametrize("question", ["who is the US ambassador to China",
+                                      "On what exact date was the spy balloon shot down?"])
+def test_role_and_date_questions_the_article_cannot_answer_are_refused(question: str) -> None:
+    assert not compose(question, shipped_index()).answered
