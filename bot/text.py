@@ -111,6 +111,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("willing", "willingness", "ready", "readiness", "open"),
     ("recent", "lately", "latest", "new"),
     ("area", "front", "field", "domain", "sphere"),
+    ("considered", "seen", "regarded", "viewed", "deemed", "perceived"),
+    ("country", "nation", "side"),
     ("china", "chinese", "beijing"),
     ("usa", "american", "americans", "washington"),
 )
@@ -153,6 +155,17 @@ _IDIOMS = (
     (re.compile(r"\b(?:the|what'?s\s+the)\s+point\s+(?:of|in|behind)\b", re.IGNORECASE),
      "the purpose of"),
     (re.compile(r"\bwhat\s+for\s*\?", re.IGNORECASE), "for what purpose?"),
+    # What someone is "hoping to achieve" is their objective, not their hopes or expectations.
+    (re.compile(r"\b(?:hop|want|aim|try|tri|expect|seek|look|plan)\w*\s+to\s+(?:achieve|"
+                r"accomplish|gain|get\s+out\s+of|get\s+from|win|secure)\b", re.IGNORECASE),
+     "objective"),
+    (re.compile(r"\bat\s+the\s+same\s+time\b", re.IGNORECASE), "simultaneously"),
+    (re.compile(r"\bwork(?:s|ed|ing)?\s+together\b", re.IGNORECASE), "cooperate"),
+    (re.compile(r"\bget(?:s|ting)?\s+(?:through|past|over)\b", re.IGNORECASE), "overcome"),
+    # "What's Blinken's job title?" asks who he is.
+    (re.compile(r"\b[Ww]hat(?:'s|’s|\s+is|\s+was)\s+((?:[A-Z][\w-]*\s+){0,2}[A-Z][\w-]*)(?:'s|’s)\s+"
+                r"(?:official\s+)?(?:job\s+title|job|title|role|position|post|rank)\b"),
+     r"who is \1"),
 )
 
 

@@ -143,3 +143,45 @@ def test_fast_zipf_frequency_equals_wordfreq_on_its_own_word_list() -> None:
     words += ["Blinken", "BLINKEN", "muvemu", "don't", "2019", "café", "İstanbul", "ß", "x"]
     assert [zipf_frequency(w) for w in words] == [wordfreq_zipf(w, "en") for w in words]
     assert zipf_frequency("the") > 7 > zipf_frequency("fentanyl") > 0 == zipf_frequency("qzxv")
+
+
+@pytest.mark.parametrize(
+    ("question", "reads_as"),
+    [
+        ("What's the point of the trip?", "the purpose of"),
+        ("What is he hoping to achieve there?", "objective"),
+        ("What does Washington want to get out of it?", "objective"),
+        ("Did they meet at the same time?", "simultaneously"),
+        ("Can the two sides work together?", "cooperate"),
+        ("How will they get past the tensions?", "overcome"),
+        ("What's Blinken's job title?", "who is Blinken"),
+        ("What is Antony Blinken's role?", "who is Antony Blinken"),
+    ],
+)
+def test_idioms_are_read_literally(question: str, reads_as: str) -> None:
+    from bot.text import normalize_question
+
+    assert reads_as in normalize_question(question)
+
+
+def test_an_idiom_rewrite_leaves_other_questions_alone() -> None:
+    from bot.text import normalize_question
+
+    for question in ["What is the role of trust?", "Who hopes for a thaw?",
+                     "What did the officials work on?"]:
+        assert normalize_question(question) == question
+
+
+@pytest.mark.parametrize(
+    ("question", "holds"),
+    [("What's Blinken's job title?", ("Secretary of State", "official")),
+     ("What is Washington hoping to get out of this trip?", ("objective",))],
+)
+def test_idiomatic_questions_find_the_passage_that_answers(
+    question: str, holds: tuple[str, ...]
+) -> None:
+    from bot.answer import compose
+
+    answer = compose(question, shipped_index())
+    assert answer.answered
+    assert any(words in answer.citations[0].quote for words in holds)
