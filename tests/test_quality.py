@@ -4,12 +4,12 @@ idf, typo correction and refusals.
 The floors sit about 0.03 below the figures measured when they were set (`python
 benchmarks/quality.py`, default settings), so a regression fails CI:
 
-    ALL answerable    hit@1 0.859  hit@3 0.902  wrongly refused 0.033
-    ALL unanswerable  refused 0.789
+    ALL answerable    hit@1 0.883  hit@3 0.968  wrongly refused 0.011
+    ALL unanswerable  refused 0.895
     baseline          unanswerable refused 0.053, typo hit@1 0.929 (bot: 1.000)
 
 The same floors, measured the same way, guard the independently written set in
-tests/eval/holdout.jsonl (hit@1 0.900, hit@3 0.960, wrongly refused 0.000, refused 0.600).
+tests/eval/holdout.jsonl (hit@1 0.900, hit@3 0.960, wrongly refused 0.000, refused 0.700).
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from bot.answer import AnswerOptions
 from bot.index import Index, LuceneBM25
 from bot.text import tokenize
 
-HIT1_FLOOR = 0.83
-HIT3_FLOOR = 0.87
-WRONGLY_REFUSED_CEILING = 0.07
-REFUSED_FLOOR = 0.75
+HIT1_FLOOR = 0.85
+HIT3_FLOOR = 0.94
+WRONGLY_REFUSED_CEILING = 0.05
+REFUSED_FLOOR = 0.85
 HOLDOUT = ROOT / "tests" / "eval" / "holdout.jsonl"
-HOLDOUT_FLOORS = {"hit@1": 0.86, "hit@3": 0.92, "refused": 0.5}
+HOLDOUT_FLOORS = {"hit@1": 0.86, "hit@3": 0.92, "refused": 0.6}
 HOLDOUT_WRONGLY_REFUSED_CEILING = 0.05
 
 
