@@ -12,12 +12,8 @@ import logging
 from collections import Counter
 from typing import Any
 
-import httpx
 import pytest
 from fake_bot_api import FakeBotApi, LogEntry
-from telegram.error import NetworkError, TimedOut
-
-from bot.telegram_bot.sending import safe_to_retry
 
 QUESTIONS = ["What was the spy balloon incident?", "Who will Blinken meet?",
              "What about fentanyl?", "When was the visit first planned?",
@@ -109,18 +105,3 @@ async def test_random_faults_never_duplicate_an_answer_nor_stop_the_bot(
     ours = [r for r in caplog.records if r.name.startswith("bot") and r.levelno >= logging.ERROR]
     assert not ours, [r.getMessage() for r in ours]
 
-
-@pytest.mark.parametrize(("cause", "retried"), [
-    (httpx.ConnectError("refused"), True),  # never reached Telegram
-    (httpx.WriteError("broken pipe"), True),  # the request never went out in full
-    (httpx.WriteTimeout("slow"), True),
-    (httpx.RemoteProtocolError("Server disconnected"), False),  # Telegram may have acted on it
-    (httpx.ReadTimeout("no answer"), False),
-])
-def test_only_failures_that_cannot_have_delivered_are_retried(
-    cause: Exception, retried: bool
-) -> None:
-    # As PTB raises them: TimedOut or NetworkError "from" the httpx error.
-    error = TimedOut() if isinstance(cause, httpx.TimeoutException) else NetworkError("failed")
-    error.__cause__ = cause
-    assert safe_to_retry(error) is retried

@@ -7,11 +7,11 @@ import asyncio
 import logging
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 from fake_bot_api import validate_telegram_html
 from telegram import Message, Update
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.serving import KnowledgeService, ReloadReport
 from bot.settings import load_settings
@@ -83,10 +83,11 @@ def test_html_to_text_is_what_the_user_would_see() -> None:
 
 @pytest.mark.parametrize(("error", "cause", "retry"), [
     (NetworkError("Bad Gateway"), None, True),  # Telegram answered 5xx: it sent nothing
-    (NetworkError("httpx.ConnectError"), httpx.ConnectError("refused"), True),
-    (TimedOut("Pool timeout"), httpx.PoolTimeout("full"), True),
-    (TimedOut(), httpx.ReadTimeout("slow"), False),  # the message may have been delivered
-    (NetworkError("httpx.RemoteProtocolError"), httpx.RemoteProtocolError("gone"), False),
+    (NetworkError("Bad Gateway. Parsing failed"), TelegramError("Invalid server response"), True),
+    (TimedOut("Timed out connecting"), aiohttp.ConnectionTimeoutError("no connection"), True),
+    (TimedOut(), aiohttp.SocketTimeoutError("slow"), False),  # it may have been delivered
+    (TimedOut(), TimeoutError(), False),  # the request's whole time ran out
+    (NetworkError("aiohttp.ServerDisconnectedError"), aiohttp.ServerDisconnectedError(), False),
     (BadRequest("Chat not found"), None, False),
 ])
 def test_only_failures_that_cannot_have_delivered_are_retried(

@@ -45,6 +45,7 @@ from bot.telegram_bot.limits import MESSAGES_PER_SECOND, GatedRequest, TelegramL
 from bot.telegram_bot.logs import hide_secret, redact
 from bot.telegram_bot.ordering import ChatOrderedProcessor
 from bot.telegram_bot.runtime import RUNTIME_KEY, Runtime, runtime_of
+from bot.telegram_bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def build_application(settings: Settings, service: KnowledgeService) -> BotApp:
         .base_file_url(file_url(settings.api_base_url))
         .request(GatedRequest(
             messages_per_second=MESSAGES_PER_SECOND if settings.rate_limit else None))
+        .get_updates_request(AiohttpRequest())  # PTB's would be an HTTPXRequest
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(start_up)

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import AIORateLimiter
-from telegram.request import HTTPXRequest, RequestData
+from telegram.request import RequestData
+
+from bot.telegram_bot.transport import AiohttpRequest
 
 MESSAGES_PER_SECOND = 28
 GROUP_BURST = 3
@@ -110,16 +112,15 @@ class Spacing:
             self._next = loop.time() + self.interval  # from the actual start: sleeps overshoot
 
 
-class GatedRequest(HTTPXRequest):
-    """PTB's `HTTPXRequest` letting at most `limit` requests into httpx at once (the rest wait
-    their turn in a semaphore), and, with `messages_per_second`, spacing messages (requests to a
-    chat, chat actions aside) evenly as they go out.
+class GatedRequest(AiohttpRequest):
+    """`AiohttpRequest` letting at most `limit` requests onto the wire at once (the rest wait
+    their turn in a semaphore, first come first served, however long), and, with
+    `messages_per_second`, spacing messages (requests to a chat, chat actions aside) evenly as
+    they go out.
 
-    httpcore's pool re-examines every connection for every waiting request each time a request
-    starts or ends: with hundreds of answers in flight (one per busy chat) the bot spent more CPU
-    queueing in the pool than sending. Waiting here costs almost nothing, and no request fails
-    with a pool timeout under load. Spacing here, behind the gate, is what Telegram sees: spaced
-    any earlier, messages held up by busy connections would leave together.
+    Spacing here, behind the gate, is what Telegram sees: spaced any earlier, messages held up
+    waiting for a connection would leave together. The pool has a connection for every request
+    let through, so none waits in it, and none fails with a pool timeout under load.
     """
 
     __slots__ = ("_gate", "_spacing")
@@ -135,10 +136,10 @@ class GatedRequest(HTTPXRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: Any = HTTPXRequest.DEFAULT_NONE,
-        write_timeout: Any = HTTPXRequest.DEFAULT_NONE,
-        connect_timeout: Any = HTTPXRequest.DEFAULT_NONE,
-        pool_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        read_timeout: Any = AiohttpRequest.DEFAULT_NONE,
+        write_timeout: Any = AiohttpRequest.DEFAULT_NONE,
+        connect_timeout: Any = AiohttpRequest.DEFAULT_NONE,
+        pool_timeout: Any = AiohttpRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         async with self._gate:
             if self._spacing is not None and _is_message(url, request_data):

@@ -3,8 +3,8 @@ resent as plain text if Telegram refuses our HTML.
 
 Retries: `RetryAfter` waits as long as Telegram asks (the rate limiter, when on, already retries
 it first). Other failures are retried with exponential backoff only when the message cannot have
-been delivered: the connection was never made (connect error, connect or pool timeout), the
-request could not be written out in full (write error or timeout), or Telegram answered with a
+been delivered: the connection was never made (refused, connect or pool timeout), the
+connection was closing before the request was written out in full, or Telegram answered with a
 server error. A read timeout or a connection dropped after the request went out may mean the
 message was delivered, and a second sendMessage would post it twice, so those are not retried: a
 lost reply costs a re-ask, a duplicated one cannot be taken back. (A connection that closes after
@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import TypeVar
 
-import httpx
 from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ChatAction, MessageLimit, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
@@ -32,6 +31,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.telegram_bot import journal
 from bot.telegram_bot.addressing import topic_of
+from bot.telegram_bot.transport import may_arrive_late, never_sent
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,6 @@ BACKOFF_SECONDS = 0.5  # doubled after each failed attempt
 # How long a chat waits after a read timeout before its next message: a message Telegram was
 # still working on when the bot stopped waiting usually arrives within this.
 LATE_DELIVERY_SECONDS = 5.0
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError,
-             httpx.WriteTimeout)
 T = TypeVar("T")
 
 
@@ -107,7 +105,7 @@ async def with_retries(call: Callable[[], Awaitable[T]], what: str) -> T:
             delay = retry_after_seconds(exc)
         except NetworkError as exc:
             if attempt == ATTEMPTS or not safe_to_retry(exc):
-                if isinstance(exc.__cause__, httpx.ReadTimeout):
+                if may_arrive_late(exc.__cause__):
                     log.info("%s timed out; holding the chat %.0fs in case it still arrives",
                              what, LATE_DELIVERY_SECONDS)
                     await asyncio.sleep(LATE_DELIVERY_SECONDS)
@@ -123,9 +121,9 @@ def safe_to_retry(exc: NetworkError) -> bool:
     if isinstance(exc, BadRequest):
         return False
     cause = exc.__cause__
-    if isinstance(cause, httpx.HTTPError):  # a transport failure: did the request go out?
-        return isinstance(cause, _NOT_SENT)
-    return True  # Telegram (or its proxy) answered 5xx: it did not act on the request
+    if cause is None or isinstance(cause, TelegramError):  # an unparsable 502 page has one
+        return True  # Telegram (or its proxy) answered 5xx: it did not act on the request
+    return never_sent(cause)  # a transport failure: did the request go out?
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
