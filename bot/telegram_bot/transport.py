@@ -12,11 +12,13 @@ pool, transport failures raised as `TimedOut` or `NetworkError` from the aiohttp
 
 from __future__ import annotations
 
+import ssl
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import certifi
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -53,8 +55,11 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
+            # Certificates checked against certifi's bundle, as httpx does: aiohttp's default,
+            # the system's, is missing from slim container images.
+            tls = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size))
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=tls))
             self._proxies.clear()
 
     async def shutdown(self) -> None:
