@@ -56,7 +56,7 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             # Certificates checked against certifi's bundle, as httpx does: aiohttp's default,
-            # the system's, is missing from slim container images.
+            # the system's, may be missing from slim container images.
             tls = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=tls))
@@ -107,7 +107,9 @@ class AiohttpRequest(BaseRequest):
                 raise TimedOut("Timed out connecting: the request was not sent.") from exc
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+            # Some of aiohttp's messages quote the URL, and the token is in its path.
+            reason = str(exc).replace(url, "the Bot API")
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {reason}") from exc
 
     def _proxy(self, url: str) -> str | None:
         """The proxy HTTPS_PROXY (or HTTP_PROXY) names for `url` unless NO_PROXY exempts it, as
