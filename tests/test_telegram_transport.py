@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -15,10 +16,20 @@ from fake_bot_api import FakeBotApi
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
 
+from bot.serving import KnowledgeService
+from bot.settings import load_settings
+from bot.telegram_bot.app import build_application
+from bot.telegram_bot.logs import hide_secret
 from bot.telegram_bot.sending import safe_to_retry
 from bot.telegram_bot.transport import AiohttpRequest, may_arrive_late, never_sent
 
 TOKEN = "4242:TRANSPORT-token"
+
+
+@pytest.fixture(autouse=True)
+def _token_hidden() -> None:
+    """As the bot does before it makes a request: PTB logs URLs, with the token, at DEBUG."""
+    hide_secret(TOKEN)
 
 
 @pytest.fixture
@@ -194,3 +205,13 @@ async def test_requests_need_an_initialized_transport(api: FakeBotApi) -> None:
         assert await request.post(f"{api.base_url}{TOKEN}/getMe")
     async with request:
         assert await request.post(f"{api.base_url}{TOKEN}/getMe")
+
+
+def test_the_bot_polls_and_sends_over_aiohttp(knowledge_dir: Path) -> None:
+    settings = load_settings(_env_file=None, token=TOKEN, api_base_url="http://127.0.0.1:9/bot",
+                             knowledge_dir=knowledge_dir, cache_dir=None, state_dir=None,
+                             webhook_url=None, admin_ids=frozenset())
+    app = build_application(settings, KnowledgeService.from_settings(settings))
+    get_updates, others = app.bot._request  # PTB keeps no public handle on the first
+    assert isinstance(get_updates, AiohttpRequest)
+    assert isinstance(others, AiohttpRequest)
