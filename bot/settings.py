@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +41,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     listen: str = "0.0.0.0"
+    # In webhook mode, the port also answers GET on this path with 200 while the bot serves
+    # (blank: no health check).
+    health_path: str | None = "/healthz"
     port: int = Field(default=8443, ge=1, le=65535,
                       validation_alias=AliasChoices("BOT_PORT", "PORT"))
     log_level: str = "INFO"
@@ -69,11 +80,27 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("token", "webhook_url", "webhook_secret", "state_dir", "cache_dir",
-                     mode="before")
+                     "health_path", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         # `BOT_TOKEN=` in a copied example.env means "not set", not an empty token.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("health_path")
+    @classmethod
+    def _url_path(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or value == "/"
+                                  or any(ch.isspace() or ch in "?#" for ch in value)):
+            raise ValueError("expected a URL path such as /healthz (or blank for none)")
+        return value
+
+    @model_validator(mode="after")
+    def _health_apart_from_webhook(self) -> Settings:
+        webhook = urlsplit(self.webhook_url or "").path.strip("/")
+        if self.webhook_url and self.health_path and self.health_path.strip("/") == webhook:
+            raise ValueError(f"BOT_HEALTH_PATH {self.health_path} is the webhook's own path: "
+                             "give it another path, or leave it blank for no health check")
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -99,6 +126,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = ["Invalid settings:"]
         for error in exc.errors():
+            if not error["loc"]:  # a rule between fields: its message names them
+                lines.append("  " + error["msg"].removeprefix("Value error, "))
+                continue
             field = str(error["loc"][0]) if error["loc"] else "?"
             name = field.upper() if field.upper().startswith("BOT_") else "BOT_" + field.upper()
             lines.append(f"  {name}: {error['msg']} (got {_shown(field, error.get('input'))})")

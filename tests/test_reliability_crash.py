@@ -5,50 +5,21 @@ on its way to Telegram at the very moment of a kill."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import sqlite3
-import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from conftest import TOKEN
 from fake_bot_api import FakeBotApi
-from test_telegram_serving import PROJECT, bot_env
+from test_telegram_serving import bot_env, bot_process, read, stop
 
 CHATS = [101, 102, 103, 104, 105, 106, 107, 108]
 QUESTIONS = ["What was the spy balloon incident?", "Who will Blinken meet?",
              "What about fentanyl?", "When was the visit first planned?",
              "What happened in the South China Sea?"]
 Key = tuple[int, int]  # (chat id, message id) of a question
-
-
-@asynccontextmanager
-async def bot_process(env: dict[str, str], log: Path) -> AsyncIterator[Any]:
-    """`python -m bot`, its log in a file (a pipe nobody reads would block it)."""
-    with log.open("ab") as sink:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=PROJECT, env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=sink)
-        try:
-            yield process
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-
-
-async def stop(process: Any, log: Path) -> None:
-    process.send_signal(signal.SIGTERM)
-    code = await asyncio.wait_for(process.wait(), 30)
-    assert code == 0, read(log)[-3000:]
-
-
-def read(log: Path) -> str:
-    return log.read_text()
 
 
 def environment(api: FakeBotApi, knowledge_dir: Path, tmp_path: Path) -> dict[str, str]:

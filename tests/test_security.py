@@ -186,7 +186,8 @@ def queued_update(api: FakeBotApi, question: str = SPY) -> dict[str, Any]:
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("GET", "/", 404),
     ("GET", "/some/other/path", 404),
-    ("GET", "/healthz", 404),  # no health check: the port serves the webhook path only
+    ("POST", "/healthz", 405),  # the health check only answers GET and HEAD
+    ("GET", "/healthz/extra", 404),
     ("POST", "/", 404),
     ("POST", "/telegram", 404),
     ("POST", "/telegram/hook/extra", 404),
@@ -195,7 +196,7 @@ def queued_update(api: FakeBotApi, question: str = SPY) -> dict[str, Any]:
     ("PUT", "/telegram/hook", 405),
     ("DELETE", "/telegram/hook", 405),
 ])
-async def test_the_webhook_port_serves_nothing_but_the_webhook(
+async def test_the_webhook_port_serves_nothing_but_the_webhook_and_its_health_check(
     api: FakeBotApi, webhook: tuple[Any, str], method: str, path: str, status: int
 ) -> None:
     _, base = webhook
@@ -212,6 +213,58 @@ async def test_the_webhook_port_serves_nothing_but_the_webhook(
     await asyncio.sleep(0.2)  # time for a wrongly accepted update to be answered
     assert not api.calls_of("sendMessage")
     assert not api.calls_of("sendChatAction")
+
+
+async def test_the_health_check_says_what_is_served_and_nothing_secret(
+    api: FakeBotApi, webhook: tuple[Any, str]
+) -> None:
+    app, base = webhook
+    index = runtime_of(app.bot_data).service.index
+    async with httpx.AsyncClient() as client:
+        got = await client.get(base + "/healthz")
+        head = await client.head(base + "/healthz")
+    assert got.status_code == 200
+    assert got.headers["content-type"] == "application/json"
+    assert got.json() == {"status": "ok", "documents": len(index.knowledge.documents),
+                          "passages": len(index)}
+    assert head.status_code == 200
+    assert head.content == b""
+    no_secret_in(got.text, str(got.headers))
+    assert not api.calls_of("sendMessage")  # a probe is not an update
+
+
+async def test_the_health_check_is_unavailable_while_the_bot_is_not_running(
+    make_settings: Any,
+) -> None:
+    from bot.telegram_bot.health import probe
+
+    settings = make_settings(webhook_url="https://bot.example.com/telegram/hook",
+                             webhook_secret=WEBHOOK_SECRET)
+    app = build_application(settings, KnowledgeService.from_settings(settings))
+    assert probe(app) == (503, {"status": "unavailable"})
+
+
+async def test_a_blank_health_path_turns_the_health_check_off(
+    make_settings: Any, api: FakeBotApi
+) -> None:
+    settings = make_settings(webhook_url="https://bot.example.com/telegram/hook",
+                             webhook_secret=WEBHOOK_SECRET, listen="127.0.0.1",
+                             port=free_port(), health_path="")
+    hook = webhook_options(settings)
+    app = build_application(settings, KnowledgeService.from_settings(settings))
+    await app.initialize()
+    await app.start()
+    await app.updater.start_webhook(
+        listen=hook.listen, port=hook.port, url_path=hook.url_path, webhook_url=hook.webhook_url,
+        secret_token=hook.secret_token, allowed_updates=ALLOWED_UPDATES)
+    try:
+        async with httpx.AsyncClient() as client:
+            got = await client.get(f"http://127.0.0.1:{settings.port}/healthz")
+        assert got.status_code == 404
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
 
 
 @pytest.mark.parametrize("headers", [

@@ -115,3 +115,18 @@ def test_overrides_in_the_initialiser_win(monkeypatch: pytest.MonkeyPatch) -> No
     assert load_settings(max_quote_chars=900).max_quote_chars == 900
     with pytest.raises(SettingsError, match="BOT_MAX_QUOTE_CHARS"):
         load_settings(max_quote_chars=10)
+
+
+@pytest.mark.parametrize("value", ["healthz", "/", "/health check", "/healthz?x=1"])
+def test_a_health_path_must_be_a_url_path(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    assert listed_names(error_of(monkeypatch, BOT_HEALTH_PATH=value)) == {"BOT_HEALTH_PATH"}
+
+
+def test_the_health_check_cannot_take_the_webhook_s_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = error_of(monkeypatch, BOT_WEBHOOK_URL="https://bot.example.com/hook",
+                       BOT_HEALTH_PATH="/hook/")
+    assert "BOT_HEALTH_PATH /hook/ is the webhook's own path" in message
+    monkeypatch.setenv("BOT_HEALTH_PATH", "")
+    assert load_settings().health_path is None
+    monkeypatch.delenv("BOT_HEALTH_PATH")
+    assert load_settings().health_path == "/healthz"

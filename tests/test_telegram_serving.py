@@ -4,6 +4,7 @@ polls the fake Bot API and stops cleanly on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -104,6 +105,32 @@ def bot_env(api: FakeBotApi, knowledge_dir: Path, tmp_path: Path, token: str) ->
     }
 
 
+@contextlib.asynccontextmanager
+async def bot_process(env: dict[str, str], log: Path) -> AsyncIterator[Any]:
+    """`python -m bot`, its log in a file (a pipe nobody reads would block it)."""
+    with log.open("ab") as sink:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=PROJECT, env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=sink)
+        try:
+            yield process
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+async def stop(process: Any, log: Path) -> None:
+    """Stop the process as a host would (SIGTERM); it must exit cleanly."""
+    process.send_signal(signal.SIGTERM)
+    code = await asyncio.wait_for(process.wait(), 30)
+    assert code == 0, read(log)[-3000:]
+
+
+def read(log: Path) -> str:
+    return log.read_text()
+
+
 async def test_python_m_bot_with_a_refused_token_exits_with_a_message(
     api: FakeBotApi, knowledge_dir: Path, tmp_path: Path
 ) -> None:
@@ -122,10 +149,8 @@ async def test_python_m_bot_polls_answers_and_stops_cleanly_on_sigterm(
     api: FakeBotApi, knowledge_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=PROJECT, env=bot_env(api, knowledge_dir, tmp_path, TOKEN),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
+    log_file = tmp_path / "bot.log"
+    async with bot_process(bot_env(api, knowledge_dir, tmp_path, TOKEN), log_file) as process:
         api.private_chat(42)
         api.send_user_message(42, SPY)
         [answer] = await api.wait_for_messages(1, timeout=60)
@@ -133,16 +158,45 @@ async def test_python_m_bot_polls_answers_and_stops_cleanly_on_sigterm(
         api.stall_next("sendMessage", seconds=1.0)  # an answer in flight when SIGTERM comes
         api.send_user_message(42, "Who will Blinken meet?")
         await api.wait_for_calls("sendMessage", 2)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    log = stderr.decode()
-    assert process.returncode == 0, log[-3000:]
+        await stop(process, log_file)
+    log = read(log_file)
     assert len(api.sent_messages) == 2
     assert "Xi Jinping" in api.sent_messages[1].text
     assert "serving @ThisBot" in log
     assert TOKEN not in log
     assert "SECRET-token" not in log
+
+
+async def test_python_m_bot_serves_a_webhook_with_a_health_check_and_stops_on_sigterm(
+    api: FakeBotApi, knowledge_dir: Path, tmp_path: Path
+) -> None:
+    port, secret = free_port(), "webhook-secret-of-the-process-test"
+    env = bot_env(api, knowledge_dir, tmp_path, TOKEN) | {
+        "BOT_WEBHOOK_URL": "https://bot.example.com/tg/hook", "BOT_WEBHOOK_SECRET": secret,
+        "BOT_LISTEN": "127.0.0.1", "BOT_PORT": str(port)}
+    base = f"http://127.0.0.1:{port}"
+    log_file = tmp_path / "bot.log"
+    async with bot_process(env, log_file) as process, httpx.AsyncClient() as client:
+        for _ in range(300):  # until the process listens and serves
+            try:
+                health = await client.get(base + "/healthz")
+                if health.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+        assert health.status_code == 200
+        assert health.json()["status"] == "ok"
+        assert health.json()["passages"] > 10
+        assert api.calls_of("setWebhook")[-1]["url"] == "https://bot.example.com/tg/hook"
+        api.private_chat(42)
+        api.send_user_message(42, SPY)
+        posted = await client.post(base + "/tg/hook", json=api.pending_updates[-1],
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+        assert posted.status_code == 200
+        [answer] = await api.wait_for_messages(1, timeout=60)
+        assert "balloon" in answer.text
+        await stop(process, log_file)
+    log = read(log_file)
+    assert secret not in log
+    assert TOKEN not in log

@@ -40,6 +40,7 @@ from bot.settings import Settings
 from bot.telegram_bot import handlers
 from bot.telegram_bot.addressing import FROM_PEOPLE
 from bot.telegram_bot.admin import reload_command
+from bot.telegram_bot.health import serve_health
 from bot.telegram_bot.journal import JournaledProcessor, JournaledQueue, UpdateJournal
 from bot.telegram_bot.limits import MESSAGES_PER_SECOND, GatedRequest, TelegramLimits
 from bot.telegram_bot.logs import hide_secret, redact
@@ -91,6 +92,8 @@ def build_application(settings: Settings, service: KnowledgeService) -> BotApp:
     app: BotApp = builder.build()
     app.bot_data[RUNTIME_KEY] = Runtime(settings, service, Conversations(ttl=settings.context_ttl))
     add_handlers(app)
+    if settings.webhook_url and settings.health_path:
+        serve_health(app, settings.health_path)
     return app
 
 
