@@ -121,6 +121,11 @@ class KnowledgeService:
     def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
         return compose(question, self._index, context, self.options)
 
+    def warm_up(self) -> None:
+        """Answer one question now, so that the first person to ask does not wait while the
+        English word frequencies (~0.1 s) and the stemmer load."""
+        self.ask("Is this a warm-up question about the first section?")
+
     def reload(self) -> ReloadReport:
         """Re-read the folder and swap in the new index; raises `KnowledgeError` and keeps the
         old index when anything is wrong. Blocking: run it off the event loop (or await

@@ -166,3 +166,13 @@ def test_the_report_compares_only_changed_files_yet_counts_every_passage(
     assert report.passages_changed == sum(
         1 for k in old_passages.keys() & new_passages.keys() if old_passages[k] != new_passages[k])
     assert report.passages_changed > 0  # the paragraphs after the new one moved down
+
+
+def test_warm_up_loads_what_the_first_question_would_wait_for() -> None:
+    from bot.settings import load_settings
+    from bot.text import _english
+
+    service = KnowledgeService.from_settings(load_settings(cache_dir=None))
+    _english.cache_clear()
+    service.warm_up()
+    assert _english.cache_info().currsize == 1  # the English word frequencies are in memory

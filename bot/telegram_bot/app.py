@@ -126,6 +126,7 @@ async def start_up(app: BotApp) -> None:
     """Before any update is fetched: queue what the last run left unhandled, set the menus."""
     if isinstance(app.update_queue, JournaledQueue):
         app.update_queue.requeue_unhandled(app.bot)
+    runtime_of(app.bot_data).service.warm_up()
     await set_commands(app)
 
 
