@@ -12,8 +12,9 @@ short warm-up). The CPU comparisons run `--repeat` times, interleaved, and show 
 Prints questions per second, answer latency p50/p99 (question queued at the fake to answer
 accepted by it), CPU time per answer, peak RSS, and Telegram's limits as the fake saw them: most
 messages in any one second overall, in any one second in one chat, in any 60 s in one group.
-Besides the echo bot and ours, a full run shows PTB's echo bot with concurrent_updates(256), our
-bot without its chat action (a diagnostic), and PTB's own AIORateLimiter under the limited load.
+Besides the echo bot and ours, a full run shows PTB's echo bot with concurrent_updates(256), and
+two diagnostics: the echo bot over our aiohttp transport (what answering costs beyond sending) and
+our bot without its chat action; and PTB's own AIORateLimiter under the limited load.
 With a limiter on, every user asks once (a group may take 19 answers a minute): those runs check
 the limits and that everything is still answered, not the speed. `--quick` runs each once, on a
 smaller load, and does not judge the CPU ratio.
@@ -241,8 +242,9 @@ def bot_process(conn: Connection, kind: str, base_url: str, limiter: str) -> Non
 
 def _build(kind: str, base_url: str, limiter: str, state_dir: Path) -> Any:
     """The bot of `kind`: "echo" (a bare PTB echo bot), "echo-concurrent" (the same with PTB's
-    concurrent_updates(256)), "bot", or "bot-no-typing" (a diagnostic: the bot minus its chat
-    action)."""
+    concurrent_updates(256)), "echo-aiohttp" (a diagnostic: the echo bot over the bot's own
+    aiohttp transport, to show what answering costs beyond the transport), "bot", or
+    "bot-no-typing" (a diagnostic: the bot minus its chat action)."""
     from telegram import Update
     from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, MessageHandler
     from telegram.ext import filters as f
@@ -253,6 +255,11 @@ def _build(kind: str, base_url: str, limiter: str, state_dir: Path) -> Any:
                 await update.message.reply_text(update.message.text, do_quote=True)
 
         builder = ApplicationBuilder().token(TOKEN).base_url(base_url)
+        if kind == "echo-aiohttp":
+            from bot.telegram_bot.transport import AiohttpRequest
+
+            builder = builder.request(AiohttpRequest(connection_pool_size=256)) \
+                .get_updates_request(AiohttpRequest())
         if kind == "echo-concurrent":
             builder = builder.concurrent_updates(256)
         if limiter == "ptb":
@@ -408,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     compared = [(ECHO, "echo"), ("bot", "bot")]
     if not args.quick:
         compared += [("echo, concurrent_updates(256)", "echo-concurrent"),
+                     ("echo over our aiohttp transport (diagnostic)", "echo-aiohttp"),
                      ("bot without typing (diagnostic)", "bot-no-typing")]
     runs: dict[str, list[Row]] = {name: [] for name, _ in compared}
     for _ in range(repeat):  # interleaved, so a busy spell on the machine hits them alike
