@@ -150,7 +150,10 @@ def unknown_names(question: str, index: Index) -> tuple[str, ...]:
     """
     found = list(_WORD_SPAN.finditer(question))
     capitals = [m for m in found if m.group()[0].isupper()]
-    if not capitals or len(capitals) > 0.6 * len(found):
+    content = [m for m in found if content_words(m.group())]
+    # "What Did Xi Say To Gates?" capitalises every word, names or not; "Will Blinken visit
+    # Taiwan?" leaves "visit" small, so its capitals are names.
+    if not capitals or (len(content) >= 3 and all(m.group()[0].isupper() for m in content)):
         return ()
     names = []
     for match in capitals:

@@ -203,3 +203,17 @@ def test_who_is_the_articles_subject_is_answered_with_his_role() -> None:
     assert who.answered
     assert "Secretary" in who.citations[0].quote
     assert not compose("How old is Antony Blinken?", index).answered
+
+
+@pytest.mark.parametrize("question", ["Will Blinken visit Taiwan?", "Will Blinken meet Wang Yi?",
+                                      "Did Biden approve the trip?"])
+def test_a_question_about_a_name_the_article_never_mentions_is_refused(question: str) -> None:
+    assert not compose(question, shipped_index()).answered
+
+
+@pytest.mark.parametrize("question", ["What Was The Spy Balloon Incident?",
+                                      "WHAT WAS THE SPY BALLOON INCIDENT?"])
+def test_a_question_in_title_case_is_not_read_as_names(question: str) -> None:
+    answer = compose(question, shipped_index())
+    assert answer.answered
+    assert "balloon" in answer.citations[0].quote
