@@ -244,6 +244,9 @@ def _synonym_table() -> dict[str, tuple[str, ...]]:
 COMMON_ZIPF = 3.3  # about once per 500,000 words of English: a real word, not a typo
 
 
+MEMO_SIZE = 16384  # remembered corrections per index (cleared, not evicted, when full)
+
+
 class TypoMap:
     """Maps a word that is not in the vocabulary to the closest word that is.
 
@@ -262,6 +265,9 @@ class TypoMap:
                 self._buckets.setdefault((word[0], len(word)), []).append(word)
                 self._rank[word] = rank
         self._known = {word for word, _ in ranked}
+        # Each search costs ~0.4 ms, and a question's unknown words are looked up again (as a
+        # possible name, as a follow-up's context) and asked again by others.
+        self._memo: dict[tuple[str, str], str | None] = {}
 
     def __contains__(self, word: str) -> bool:
         return word in self._known
@@ -283,6 +289,14 @@ class TypoMap:
         edit budget and the common-word test go by what the person typed.
         """
         typed = typed or word
+        key = (word, typed)
+        if key not in self._memo:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = self._closest(word, typed)
+        return self._memo[key]
+
+    def _closest(self, word: str, typed: str) -> str | None:
         limit = self.max_edits(typed)
         if limit == 0 or word in self._known:
             return None

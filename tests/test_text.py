@@ -185,3 +185,21 @@ def test_idiomatic_questions_find_the_passage_that_answers(
     answer = compose(question, shipped_index())
     assert answer.answered
     assert any(words in answer.citations[0].quote for words in holds)
+
+
+def test_typo_corrections_are_remembered_and_the_memory_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot import text
+
+    typos = text.TypoMap([("balloon", 5), ("blinken", 9)])
+    searched: list[str] = []
+    closest = typos._closest
+    monkeypatch.setattr(typos, "_closest", lambda w, t: searched.append(w) or closest(w, t))
+    assert typos.correct("ballon") == "balloon"
+    assert typos.correct("ballon") == "balloon"
+    assert searched == ["ballon"]  # the second time from memory
+    monkeypatch.setattr(text, "MEMO_SIZE", 3)
+    for word in ["blinkn", "blinkem", "balloom", "ballooon"]:
+        typos.correct(word)
+    assert len(typos._memo) <= 3
