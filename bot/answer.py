@@ -207,7 +207,9 @@ def _search(
         terms = [QueryTerm(t.token, 1.0, t.origin, t.word) if t.origin == "why" else t
                  for t in terms]
     hits = index.search(terms, k=options.candidates)
-    weighted_concepts, weighted_asked = _weigh(concepts, index), _weigh(asked, index)
+    weighted_concepts = _weigh(concepts, index)
+    asked_tokens = {t.token for t in asked}
+    weighted_asked = [w for w in weighted_concepts if w[0] in asked_tokens]
     # A passage far below the best can never answer (see decide), so its facts go unchecked.
     weakest = (hits[0].score if hits else 0.0) * options.fact_ratio
     candidates = [
