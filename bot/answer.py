@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.facts import FactKind, asked_kind, holds
+from bot.facts import FactKind, asked_kind, holds, tense_clash
 from bot.index import Hit, Index
 from bot.text import (
     QueryTerm,
@@ -40,6 +40,7 @@ GENERIC_IDF = 0.35  # below this share of the top idf, a word is the whole docum
 IDF_FLOOR = 0.25  # what a word every passage holds still counts, relative to a rare one
 COVERAGE_BIAS = 0.5  # how far coverage may reorder BM25's ranking
 CONTEXT_CREDIT = 0.5  # ...and one matched only by the title or section heading
+TENSE_PENALTY = 0.5  # a "when" answer about another time than asked goes after the others
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +97,13 @@ class Candidate:
     fact_ok: bool
     own_coverage: float = 1.0
     holds_every_word: bool = False  # its own text holds every word the question asked
+    other_time: bool = False  # about another time than the "when" question asks about
 
     @property
     def rank(self) -> float:
         """BM25 ranks by shared words; a passage holding more of what was asked goes first."""
-        return self.hit.score * (COVERAGE_BIAS + self.coverage)
+        return self.hit.score * (COVERAGE_BIAS + self.coverage) * (
+            TENSE_PENALTY if self.other_time else 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +220,8 @@ def _search(
                   fact is None or (hit.score >= weakest
                                    and holds(fact, hit.passage.text, question)),
                   _coverage(weighted_asked, hit) if asked and len(asked) < len(concepts) else 1.0,
-                  bool(asked) and all(t.token in hit.in_text for t in asked))
+                  bool(asked) and all(t.token in hit.in_text for t in asked),
+                  fact is FactKind.TIME and tense_clash(question, hit.passage.text))
         for hit in hits
     ]
     candidates.sort(key=lambda c: -c.rank)

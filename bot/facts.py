@@ -116,6 +116,26 @@ def asked_kind(question: str) -> FactKind | None:
     return None
 
 
+_PAST = re.compile(r"\b(?:was|were|had|did)\b", re.IGNORECASE)
+_NOT_PAST = re.compile(r"\b(?:is|are|am|will|shall|going\s+to|set\s+to|plans?\s+to|"
+                       r"scheduled\s+to|expected\s+to)\b", re.IGNORECASE)
+_ASKED_PAST = re.compile(_LEAD + r"(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?"
+                         r"(?:was|were|did|had)\b", re.IGNORECASE)
+_ASKED_NOT_PAST = re.compile(_LEAD + r"(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?"
+                             r"(?:is|are|will|does|do|'s)\b", re.IGNORECASE)
+
+
+def tense_clash(question: str, text: str) -> bool:
+    """Whether a "when" question and a passage are about different times: "When is he going?"
+    asks about what is planned, and a passage that only tells what was ("was scheduled for
+    February but was postponed") answers another question."""
+    if _ASKED_NOT_PAST.search(question):
+        return bool(_PAST.search(text)) and not _NOT_PAST.search(text)
+    if _ASKED_PAST.search(question):
+        return bool(_NOT_PAST.search(text)) and not _PAST.search(text)
+    return False
+
+
 def holds(kind: FactKind, text: str, question: str = "") -> bool:
     """Whether `text` holds a fact of `kind` (loosely: a number, a date, a name or a role).
 

@@ -147,3 +147,21 @@ def test_on_what_date_asks_for_a_day_not_a_month() -> None:
                                       "On what exact date was the spy balloon shot down?"])
 def test_role_and_date_questions_the_article_cannot_answer_are_refused(question: str) -> None:
     assert not compose(question, shipped_index()).answered
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "clash"),
+    [
+        ("When is Blinken going to China?", "The visit was scheduled for February.", True),
+        ("When is Blinken going to China?", "Blinken is set to visit on Sunday.", False),
+        ("When was the visit first planned?", "Blinken is set to visit on Sunday.", True),
+        ("When was the visit first planned?", "It was scheduled for February.", False),
+        ("How many people went?", "It was scheduled for February.", False),
+    ],
+)
+def test_a_when_question_and_a_passage_about_another_time_clash(
+    question: str, text: str, clash: bool
+) -> None:
+    from bot.facts import tense_clash
+
+    assert tense_clash(question, text) is clash
