@@ -200,3 +200,36 @@ async def test_python_m_bot_serves_a_webhook_with_a_health_check_and_stops_on_si
     log = read(log_file)
     assert secret not in log
     assert TOKEN not in log
+
+
+async def test_sighup_reloads_the_knowledge_base_and_a_broken_one_is_not_served(
+    api: FakeBotApi, knowledge_dir: Path, tmp_path: Path
+) -> None:
+    from test_telegram_admin import NEW_ARTICLE, NEW_QUESTION
+
+    log_file = tmp_path / "bot.log"
+    async with bot_process(bot_env(api, knowledge_dir, tmp_path, TOKEN), log_file) as process:
+        api.private_chat(42)
+        api.send_user_message(42, NEW_QUESTION)
+        [before] = await api.wait_for_messages(1, timeout=60)
+        assert "<blockquote" not in before.raw_text  # not in the knowledge base yet
+        (knowledge_dir / "volcanoes.md").write_text(NEW_ARTICLE)
+        process.send_signal(signal.SIGHUP)
+        for _ in range(300):
+            if "reloaded" in read(log_file):
+                break
+            await asyncio.sleep(0.1)
+        api.send_user_message(42, NEW_QUESTION)
+        after = (await api.wait_for_messages(2, timeout=60))[1]
+        assert "Basalt magma collects" in after.text
+        (knowledge_dir / "broken.txt").write_bytes(b"Title\n\nNUL \x00 inside")
+        process.send_signal(signal.SIGHUP)
+        for _ in range(300):
+            if "reload on SIGHUP failed" in read(log_file):
+                break
+            await asyncio.sleep(0.1)
+        assert "broken.txt" in read(log_file)
+        api.send_user_message(42, NEW_QUESTION)  # still served from the last good index
+        last = (await api.wait_for_messages(3, timeout=60))[2]
+        assert "Basalt magma collects" in last.text
+        await stop(process, log_file)

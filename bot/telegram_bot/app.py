@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 import secrets
+import signal
 import sqlite3
 import sys
 from dataclasses import dataclass
@@ -62,8 +64,10 @@ PUBLIC_COMMANDS = (
 ADMIN_COMMANDS = (*PUBLIC_COMMANDS, BotCommand("reload", "Re-read the articles (admins)"))
 
 
-def build_application(settings: Settings, service: KnowledgeService) -> BotApp:
-    """An Application wired to `service`, not yet initialized; `run` or a test starts it."""
+def build_application(settings: Settings, service: KnowledgeService, *,
+                      reload_on_sighup: bool = False) -> BotApp:
+    """An Application wired to `service`, not yet initialized; `run` or a test starts it.
+    With `reload_on_sighup` (the served process), SIGHUP reloads the knowledge base."""
     if settings.token is None:
         raise ValueError("BOT_TOKEN is not set: put the token from @BotFather in .env")
     hide_secret(settings.token.get_secret_value())
@@ -77,7 +81,7 @@ def build_application(settings: Settings, service: KnowledgeService) -> BotApp:
         .get_updates_request(AiohttpRequest())  # PTB's would be an HTTPXRequest
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .post_init(start_up)
+        .post_init(start_up_reloading_on_sighup if reload_on_sighup else start_up)
     )
     path = journal_path(settings)
     if path is None:
@@ -145,6 +149,25 @@ async def set_commands(app: BotApp) -> None:
     log.info("serving @%s", bot.username)
 
 
+async def start_up_reloading_on_sighup(app: BotApp) -> None:
+    """`start_up`, and from then on SIGHUP reloads the knowledge base as /reload does: the way
+    for an operator, or a deploy script, to reload every instance of a bot behind a webhook,
+    where an admin's /reload reaches only the one instance that received it."""
+    await start_up(app)
+    if hasattr(signal, "SIGHUP"):  # not on Windows
+        service = runtime_of(app.bot_data).service
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGHUP, lambda: app.create_task(reload_on_signal(service)))
+
+
+async def reload_on_signal(service: KnowledgeService) -> None:
+    log.info("SIGHUP: reloading the knowledge base")
+    try:
+        await asyncio.to_thread(service.reload)  # off the loop, as /reload does
+    except KnowledgeError as exc:
+        log.error("reload on SIGHUP failed, still serving the previous knowledge base: %s", exc)
+
+
 def _scope_name(scope: Any) -> str:
     return f"admin {scope.chat_id}" if isinstance(scope, BotCommandScopeChat) else "everyone"
 
@@ -210,7 +233,7 @@ def run(settings: Settings) -> int:
             return 1
     # Opt in to PTB 23's timedelta durations now; otherwise PTB 22 warns on every flood wait.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    app = build_application(settings, service)
+    app = build_application(settings, service, reload_on_sighup=True)
     try:
         if settings.webhook_url:
             hook = webhook_options(settings)
