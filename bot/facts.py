@@ -125,6 +125,11 @@ _ASKED_NOT_PAST = re.compile(_LEAD + r"(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\
                              r"(?:is|are|will|does|do|'s)\b", re.IGNORECASE)
 
 
+_PAST_REFERENCE = re.compile(  # on lower-cased text
+    r"\bsince\s+(?:the\s+)?[\w-]+|\b[\w-]+\s+(?:years?|months?|weeks?|days?)\s+ago\b"
+    r"|\b(?:last|past|previous)\s+(?:few\s+|two\s+|three\s+)?[\w-]+")
+
+
 def tense_clash(question: str, text: str) -> bool:
     """Whether a "when" question and a passage are about different times: "When is he going?"
     asks about what is planned, and a passage that only tells what was ("was scheduled for
@@ -149,6 +154,10 @@ def holds(kind: FactKind, text: str, question: str = "") -> bool:
     if kind is FactKind.SPEECH:
         return bool(not words.isdisjoint(_SPEECH_WORDS) or _SPEECH_PHRASE.search(lower))
     if kind is FactKind.TIME:
+        if _ASKED_NOT_PAST.search(question):
+            # "When will he visit?" is not answered by "since 2019" or "the past few years".
+            lower = _PAST_REFERENCE.sub(" ", lower)
+            words = set(_WORD.findall(lower))
         unit = _TIME_UNIT.search(question)
         if unit is None:
             return bool(not words.isdisjoint(_TIME_WORDS) or _TIME_PHRASE.search(lower))

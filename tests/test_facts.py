@@ -165,3 +165,24 @@ def test_a_when_question_and_a_passage_about_another_time_clash(
     from bot.facts import tense_clash
 
     assert tense_clash(question, text) is clash
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("When will Blinken visit China?", "He is the first to visit since 2019.", False),
+        ("When will Blinken visit China?", "The past few years were tense.", False),
+        ("When will Blinken visit China?", "He is set to visit on Sunday.", True),
+        ("When did an official this senior last visit?", "The first since 2019.", True),
+    ],
+)
+def test_a_time_in_the_past_does_not_say_when_something_will_happen(
+    question: str, text: str, expected: bool
+) -> None:
+    assert holds(FactKind.TIME, text, question) is expected
+
+
+def test_when_the_visit_will_be_is_answered_by_its_date_not_by_since_2019() -> None:
+    answer = compose("When will Blinken visit China?", shipped_index())
+    assert answer.answered
+    assert "Sunday" in answer.citations[0].quote
