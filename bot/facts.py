@@ -61,6 +61,7 @@ _NUMBER_WORDS = (
     "dozens half twice double triple percent several"
 ).split()
 _DIGITS = re.compile(r"\d")
+_YEARS = re.compile(r"(?<![\d.,$£€])\b(?:1[5-9]|20)\d\d\b(?![.,]\d|\s*%)")
 _WORD = re.compile(r"\w+")
 # Facts are found by looking words up in sets: one regex alternation of dozens of words, tried
 # at every position of every candidate passage, cost more than the rest of an answer.
@@ -150,7 +151,8 @@ def holds(kind: FactKind, text: str, question: str = "") -> bool:
     lower = text.lower()
     words = set(_WORD.findall(lower))
     if kind is FactKind.QUANTITY:
-        return bool(_DIGITS.search(text) or not words.isdisjoint(_NUMBERS))
+        # A year is a date, not an amount: "since 2019" does not say how many.
+        return bool(_DIGITS.search(_YEARS.sub(" ", text)) or not words.isdisjoint(_NUMBERS))
     if kind is FactKind.SPEECH:
         return bool(not words.isdisjoint(_SPEECH_WORDS) or _SPEECH_PHRASE.search(lower))
     if kind is FactKind.TIME:

@@ -186,3 +186,13 @@ def test_when_the_visit_will_be_is_answered_by_its_date_not_by_since_2019() -> N
     answer = compose("When will Blinken visit China?", shipped_index())
     assert answer.answered
     assert "Sunday" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("He is the most senior official to visit since 2019.", False),
+    ("It happened in 2019 and again in 2020.", False),
+    ("In 2019, 40 officials visited.", True),
+    ("About 2,019 tons were shipped.", True),
+])
+def test_a_year_is_not_an_amount(text: str, expected: bool) -> None:
+    assert holds(FactKind.QUANTITY, text, "How many officials visited?") is expected
