@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.facts import FactKind, asked_kind, holds, tense_clash
 from bot.index import Hit, Index
+from bot.overview import asks_for_overview, leads
 from bot.text import (
     QueryTerm,
     analyze_question,
@@ -319,7 +320,18 @@ def compose(
 ) -> Answer:
     """Answer `question` from `index`, reading it with `context` (earlier questions, newest
     first) when it is a follow-up."""
+    if asks_for_overview(normalize_question(question), bool(context)) and index.passages:
+        return overview_answer(question, index, options)
     return decide(gather(question, index, context, options), index, options)
+
+
+def overview_answer(question: str, index: Index, options: AnswerOptions) -> Answer:
+    """"What is this article about?": the leads, quoted and cited like any answer. They are
+    not ranked by the question (its words are in no passage), so their score is 0."""
+    scope = "the article" if len(index.knowledge.documents) == 1 else "the knowledge base"
+    chosen = leads(index.knowledge, options.max_citations)
+    citations = tuple(cite(Hit(p, 0.0, frozenset()), options.max_quote_chars) for p in chosen)
+    return Answer(question, True, citations, scope=scope)
 
 
 def suggestions(index: Index, limit: int = 5) -> tuple[str, ...]:

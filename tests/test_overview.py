@@ -1,0 +1,60 @@
+"""Questions about the articles themselves are answered with their leads, quoted and cited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import shipped_index, write_folder
+
+from bot.answer import compose
+from bot.index import Index
+from bot.knowledge import load_folder
+from bot.overview import asks_for_overview
+
+
+@pytest.mark.parametrize("question", [
+    "What is this article about?", "what's the story about", "What does the article cover?",
+    "Summarize the article", "Can you summarize it?", "Give me a summary, please",
+    "tl;dr", "What are the main points?", "So what is this all about?", "Overview",
+])
+def test_questions_about_the_text_itself(question: str) -> None:
+    assert asks_for_overview(question)
+
+
+@pytest.mark.parametrize("question", [
+    "What does the article say about fentanyl?", "What is the summit about?",
+    "Summarize the balloon incident", "What is the visit about?", "about",
+])
+def test_questions_about_something_in_it(question: str) -> None:
+    assert not asks_for_overview(question)
+
+
+def test_in_a_conversation_it_means_what_was_just_discussed() -> None:
+    assert not asks_for_overview("What is it about?", in_conversation=True)
+    assert asks_for_overview("What is the article about?", in_conversation=True)
+    index = shipped_index()
+    follow_up = compose("what is it about?", index, context=("What was the spy balloon?",))
+    assert "balloon" in follow_up.citations[0].quote
+
+
+def test_the_article_s_lead_and_its_own_description_answer() -> None:
+    index = shipped_index()
+    answer = compose("What is this article about?", index)
+    assert answer.answered
+    first, second = answer.citations
+    assert first.paragraph == 1
+    assert first.quote == index.passages[0].text
+    assert second.quote.startswith("This article")
+    assert all(c.score == 0.0 for c in answer.citations)
+
+
+def test_with_several_articles_each_one_s_lead_answers(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "kb", {
+        "a.md": "# Volcanoes\n\nMagma rises under Iceland.\n\nIt erupts often.\n",
+        "b.md": "# Tides\n\nThe moon pulls the sea.\n\nTwice a day.\n",
+    })
+    answer = compose("What are these articles about?", Index(load_folder(folder)))
+    assert [c.quote for c in answer.citations] == ["Magma rises under Iceland.",
+                                                    "The moon pulls the sea."]
+    assert answer.scope == "the knowledge base"
