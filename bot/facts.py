@@ -87,7 +87,8 @@ _IDENTITY = re.compile(r"\bwho\s+(?:is|was|are|were|'s)\s+(?!the\b|a\b|an\b|this
 # role can say, however many of the other words it shares.
 _ROLE_HOLDER = re.compile(
     r"\bwho\s+(?:is|was|are|were|'s|will\s+be)\s+(?:the|a|an)\s+(?:[\w'-]+\s+){0,3}?"
-    r"([\w'-]+)\s*(?:\b(?:to|of|in|at|for|from|on|with|who|that|which|whom)\b|[?.!]|$)",
+    r"([\w'-]+)\s*(?:\bof\s+((?:[\w'-]+\s*){1,4}?)\s*(?:[?.!]|$)|"
+    r"\b(?:to|of|in|at|for|from|on|with|who|that|which|whom)\b|[?.!]|$)",
     re.IGNORECASE)
 _PLACE_WORDS = frozenset(
     "territory territories sea ocean country countries city capital region border airspace "
@@ -170,7 +171,7 @@ def holds(kind: FactKind, text: str, question: str = "") -> bool:
             return bool(_YEAR.search(lower))
         return not words.isdisjoint(_MONTH_WORDS)
     role = _ROLE_HOLDER.search(question) if kind is FactKind.PERSON else None
-    if role and not _names_role(role.group(1), text):
+    if role and not _names_role(role.group(1), role.group(2) or "", text):
         return False
     if _IDENTITY.search(question):
         # "Who is Blinken?" is answered by what he is ("Secretary of State"), not his name again.
@@ -180,9 +181,12 @@ def holds(kind: FactKind, text: str, question: str = "") -> bool:
     return bool(not words.isdisjoint(_PERSON_WORDS) or _has_name(text))
 
 
-def _names_role(role: str, text: str) -> bool:
-    wanted = {stem(role.lower()), *synonyms_of(stem(role.lower()))}
-    return not wanted.isdisjoint(tokenize(text))
+def _names_role(role: str, of: str, text: str) -> bool:
+    """Whether `text` names the role, and what it is the role of: "the president of the United
+    States" is not named by "Chinese President Xi"."""
+    held = set(tokenize(text))
+    return all(held.intersection({token, *synonyms_of(token)})
+               for token in [stem(role.lower()), *tokenize(of)])
 
 
 def _has_name(text: str) -> bool:

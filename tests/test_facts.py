@@ -126,8 +126,12 @@ def test_a_passage_that_holds_the_fact_answers() -> None:
     [
         ("Who is the US ambassador to China?", "Blinken met officials in Beijing.", False),
         ("Who is the US ambassador to China?", "Nicholas Burns, the ambassador, was there.", True),
-        ("Who was the leader of the delegation?", "The president led it, said Blinken.", True),
+        ("Who was the leader of the delegation?", "The president led the delegation.", True),
+        ("Who was the leader of the delegation?", "The president led it, said Blinken.", False),
         ("who is the spokesman for the ministry", "Wang Wenbin said it was a balloon.", False),
+        ("Who is the president of the United States?", "Chinese President Xi met him.", False),
+        ("Who is the president of China?", "Chinese President Xi met him.", True),
+        ("Who is the founder of Microsoft?", "He met Microsoft founder Bill Gates.", True),
     ],
 )
 def test_asking_who_holds_a_role_needs_a_passage_that_names_the_role(
