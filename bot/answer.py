@@ -86,7 +86,9 @@ class Answer:
     suggestions: tuple[str, ...] = ()
     reason: str = "answered"  # answered | empty | not_covered | no_fact
     scope: str = "the article"
-    context: tuple[str, ...] = field(default=())  # earlier questions this one was read with
+    # What a follow-up to this answer is read with besides its question: the earlier questions
+    # it was read with (for an overview, the lead it quoted).
+    context: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +333,8 @@ def overview_answer(question: str, index: Index, options: AnswerOptions) -> Answ
     scope = "the article" if len(index.knowledge.documents) == 1 else "the knowledge base"
     chosen = leads(index.knowledge, options.max_citations)
     citations = tuple(cite(Hit(p, 0.0, frozenset()), options.max_quote_chars) for p in chosen)
-    return Answer(question, True, citations, scope=scope)
+    # What a follow-up ("when?", "who is he?") is read with: the lead it was just shown.
+    return Answer(question, True, citations, scope=scope, context=(chosen[0].text,))
 
 
 def suggestions(index: Index, limit: int = 5) -> tuple[str, ...]:

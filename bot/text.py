@@ -35,7 +35,8 @@ QUESTION_WORDS = frozenset(
 FRAME_WORDS = frozenset(
     (
         "happen happened happens happening incident incidents event events situation story "
-        "stories detail details info information news matter now time times"
+        "stories detail details info information news matter now time times summarize summarise "
+        "summary recap elaborate explain overview tldr gist describe"
     ).split()
 )
 STOPWORDS = frozenset(

@@ -58,3 +58,17 @@ def test_with_several_articles_each_one_s_lead_answers(tmp_path: Path) -> None:
     assert [c.quote for c in answer.citations] == ["Magma rises under Iceland.",
                                                     "The moon pulls the sea."]
     assert answer.scope == "the knowledge base"
+
+
+def test_a_follow_up_to_the_overview_is_read_with_the_lead_it_quoted() -> None:
+    index = shipped_index()
+    overview = compose("What is this article about?", index)
+    when = compose("when?", index, context=("What is this article about?", *overview.context))
+    assert when.answered
+    assert "Sunday" in when.citations[0].quote
+
+
+def test_summarize_it_in_a_conversation_summarizes_what_was_discussed() -> None:
+    answer = compose("summarize it", shipped_index(), context=("What was the spy balloon?",))
+    assert answer.answered
+    assert "balloon" in answer.citations[0].quote
