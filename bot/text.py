@@ -153,31 +153,44 @@ _LOWER_US = re.compile(
 
 # Idioms whose words mean something else in an article: "the point of" a visit is its purpose,
 # not a "sticking point".
-_IDIOMS = (
-    (re.compile(r"\b(?:the|what'?s\s+the)\s+point\s+(?:of|in|behind)\b", re.IGNORECASE),
-     "the purpose of"),
-    (re.compile(r"\bwhat\s+for\s*\?", re.IGNORECASE), "for what purpose?"),
+_IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+    # (words one of which the idiom needs: checked first, as most questions hold none), ...
+    (("point",), re.compile(r"\b(?:the|what'?s\s+the)\s+point\s+(?:of|in|behind)\b",
+                            re.IGNORECASE), "the purpose of"),
+    (("for",), re.compile(r"\bwhat\s+for\s*\?", re.IGNORECASE), "for what purpose?"),
     # What someone is "hoping to achieve" is their objective, not their hopes or expectations.
-    (re.compile(r"\b(?:hop|want|aim|try|tri|expect|seek|look|plan)\w*\s+to\s+(?:achieve|"
+    (("achieve", "accomplish", "gain", "get", "win", "secure"),
+     re.compile(r"\b(?:hop|want|aim|try|tri|expect|seek|look|plan)\w*\s+to\s+(?:achieve|"
                 r"accomplish|gain|get\s+out\s+of|get\s+from|win|secure)\b", re.IGNORECASE),
      "objective"),
-    (re.compile(r"\bat\s+the\s+same\s+time\b", re.IGNORECASE), "simultaneously"),
-    (re.compile(r"\bwork(?:s|ed|ing)?\s+together\b", re.IGNORECASE), "cooperate"),
-    (re.compile(r"\bget(?:s|ting)?\s+(?:through|past|over)\b", re.IGNORECASE), "overcome"),
+    (("same",), re.compile(r"\bat\s+the\s+same\s+time\b", re.IGNORECASE), "simultaneously"),
+    (("together",), re.compile(r"\bwork(?:s|ed|ing)?\s+together\b", re.IGNORECASE),
+     "cooperate"),
+    (("get", "gets", "getting"),
+     re.compile(r"\bget(?:s|ting)?\s+(?:through|past|over)\b", re.IGNORECASE), "overcome"),
     # "What's Blinken's job title?" asks who he is.
-    (re.compile(r"\b[Ww]hat(?:'s|’s|\s+is|\s+was)\s+((?:[A-Z][\w-]*\s+){0,2}[A-Z][\w-]*)(?:'s|’s)\s+"
-                r"(?:official\s+)?(?:job\s+title|job|title|role|position|post|rank)\b"),
+    (("job", "title", "role", "position", "post", "rank"),
+     re.compile(r"\b[Ww]hat(?:'s|’s|\s+is|\s+was)\s+((?:[A-Z][\w-]*\s+){0,2}[A-Z][\w-]*)(?:'s|’s)"
+                r"\s+(?:official\s+)?(?:job\s+title|job|title|role|position|post|rank)\b"),
      r"who is \1"),
 )
+_PLAIN_WORD = re.compile(r"[a-z0-9]+")
 
 
+@lru_cache(maxsize=4096)  # compose and gather both read the question, follow-ups re-read
 def normalize_question(question: str) -> str:
     """A question as typed in a chat, with shorthand spelled out, idioms made literal and the
     lower-case country marked, so that it reads like the articles it is matched against."""
-    text = _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(1).lower()], question)
-    for pattern, literal in _IDIOMS:
-        text = pattern.sub(literal, text)
-    return _LOWER_US.sub("US", text)
+    # Each rewrite runs only when the question holds a word it needs: most hold none.
+    present = set(_PLAIN_WORD.findall(question.lower()))
+    text = question
+    if not present.isdisjoint(_SHORTHAND):
+        text = _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(1).lower()], text)
+        present = set(_PLAIN_WORD.findall(text.lower()))
+    for needed, pattern, literal in _IDIOMS:
+        if not present.isdisjoint(needed):
+            text = pattern.sub(literal, text)
+    return _LOWER_US.sub("US", text) if "us" in present else text
 
 
 def normalize(text: str) -> str:
