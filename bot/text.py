@@ -35,7 +35,7 @@ QUESTION_WORDS = frozenset(
 FRAME_WORDS = frozenset(
     (
         "happen happened happens happening incident incidents event events situation story "
-        "stories detail details info information news matter now time times summarize summarise "
+        "stories detail details info information news now time times summarize summarise "
         "summary recap elaborate explain overview tldr gist describe"
     ).split()
 )
@@ -94,7 +94,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("misunderstanding", "misperception", "miscalculation", "misjudgment"),
     ("escalation", "escalate", "escalatory", "provocation"),
     ("stable", "steady"),
-    ("significance", "important", "importance", "significant"),
+    ("significance", "important", "importance", "significant", "matter"),
     ("uncertain", "unclear", "unknown"),
     ("military", "army", "armed forces", "defense"),
     ("sticking point", "obstacle", "concern", "contention"),
@@ -164,6 +164,10 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
                 r"accomplish|gain|get\s+out\s+of|get\s+from|win|secure)\b", re.IGNORECASE),
      "objective"),
     (("same",), re.compile(r"\bat\s+the\s+same\s+time\b", re.IGNORECASE), "simultaneously"),
+    # Whether something matters is its significance; "what's the matter" asks what is wrong.
+    (("matter",), re.compile(r"\bwhat(?:'s|’s|\s+is)\s+the\s+matter\b", re.IGNORECASE),
+     "what is wrong"),
+    (("matter",), re.compile(r"\bno\s+matter\b", re.IGNORECASE), ""),
     (("together",), re.compile(r"\bwork(?:s|ed|ing)?\s+together\b", re.IGNORECASE),
      "cooperate"),
     (("get", "gets", "getting"),

@@ -203,3 +203,14 @@ def test_typo_corrections_are_remembered_and_the_memory_is_bounded(
     for word in ["blinkn", "blinkem", "balloom", "ballooon"]:
         typos.correct(word)
     assert len(typos._memo) <= 3
+
+
+def test_whether_something_matters_is_its_significance_but_what_is_the_matter_is_not() -> None:
+    from bot.answer import compose
+    from bot.text import normalize_question
+
+    answer = compose("Why does the visit matter?", shipped_index())
+    assert answer.answered
+    assert "significance" in answer.citations[0].quote
+    assert normalize_question("What's the matter?") == "what is wrong?"
+    assert "matter" not in normalize_question("Will they talk, no matter what?")
