@@ -30,7 +30,9 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
     (FactKind.QUANTITY, re.compile(
         r"\bhow\s+(?:many|much|long|old|far|close|near|big|large|often|high|low|tall|fast)\b"
         r"|\bwhat\s+(?:number|percentage|percent|amount|proportion|share|size|age|price|cost)\b"
-        r"|\b(?:number|amount)\s+of\b", re.IGNORECASE)),
+        r"|\b(?:number|amount)\s+of\b"
+        r"|(?:'s|’s)\s+(?:age|height|weight|salary|population|budget|size|worth)\b"
+        r"|\b(?:age|height|population|budget|salary)\s+of\b", re.IGNORECASE)),
     (FactKind.TIME, re.compile(
         _LEAD + r"when\b"
         r"|\b(?:what|which)\s+(?:\w+\s+)?(?:year|day|date|time|month|week|hour|season)\b"

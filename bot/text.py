@@ -164,6 +164,9 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
                 r"accomplish|gain|get\s+out\s+of|get\s+from|win|secure)\b", re.IGNORECASE),
      "objective"),
     (("same",), re.compile(r"\bat\s+the\s+same\s+time\b", re.IGNORECASE), "simultaneously"),
+    (("put", "puts", "putting", "push", "pushed", "pushing"),
+     re.compile(r"\b(?:put(?:s|ting)?\s+off|push(?:ed|es|ing)?\s+back)\b", re.IGNORECASE),
+     "postponed"),
     # Whether something matters is its significance; "what's the matter" asks what is wrong.
     (("matter",), re.compile(r"\bwhat(?:'s|’s|\s+is)\s+the\s+matter\b", re.IGNORECASE),
      "what is wrong"),

@@ -18,6 +18,8 @@ FENTANYL_AMOUNT = "How much fentanyl reaches the US each year?"
         (FENTANYL_AMOUNT, FactKind.QUANTITY),
         ("How many Americans are detained in China?", FactKind.QUANTITY),
         ("What number of flights were cancelled?", FactKind.QUANTITY),
+        ("What is Xi Jinping's age?", FactKind.QUANTITY),
+        ("What is the population of Beijing?", FactKind.QUANTITY),
         ("When will Blinken visit China?", FactKind.TIME),
         ("and when was that?", FactKind.TIME),
         ("What year did the tensions start?", FactKind.TIME),

@@ -155,6 +155,8 @@ def test_fast_zipf_frequency_equals_wordfreq_on_its_own_word_list() -> None:
         ("Can the two sides work together?", "cooperate"),
         ("How will they get past the tensions?", "overcome"),
         ("What's Blinken's job title?", "who is Blinken"),
+        ("Why was the trip put off?", "postponed"),
+        ("Why was the visit pushed back?", "postponed"),
         ("What is Antony Blinken's role?", "who is Antony Blinken"),
     ],
 )
