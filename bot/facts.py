@@ -24,14 +24,16 @@ class FactKind(Enum):
 _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
     (FactKind.SPEECH, re.compile(
         r"\bwhat\s+(?:did|does|do|will|would|has|have|had)\b.*\b(?:say|said|tell|told|talk|"
-        r"discuss|discussed|announce|state|write|wrote|post|tweet|comment|speak|reply|respond)"
+        r"discuss|discussed|announce|state|write|wrote|post|tweet|comment|speak|reply|respond|"
+        r"agree|promise|pledge)"
         r"\w*\b|\bwhat\s+(?:was|were)\b.*\b(?:said|discussed|announced|agreed)\b",
         re.IGNORECASE)),
     (FactKind.QUANTITY, re.compile(
         r"\bhow\s+(?:many|much|long|old|far|close|near|big|large|often|high|low|tall|fast)\b"
         r"|\bwhat\s+(?:number|percentage|percent|amount|proportion|share|size|age|price|cost)\b"
         r"|\b(?:number|amount)\s+of\b"
-        r"|(?:'s|’s)\s+(?:age|height|weight|salary|population|budget|size|worth)\b"
+        r"|(?:'s|’s|s'|s’)\s+(?:age|height|weight|salary|population|budget|size|net\s+worth|"
+        r"worth)\b|\bnet\s+worth\b"
         r"|\b(?:age|height|population|budget|salary)\s+of\b", re.IGNORECASE)),
     (FactKind.TIME, re.compile(
         _LEAD + r"when\b"

@@ -19,6 +19,8 @@ FENTANYL_AMOUNT = "How much fentanyl reaches the US each year?"
         ("How many Americans are detained in China?", FactKind.QUANTITY),
         ("What number of flights were cancelled?", FactKind.QUANTITY),
         ("What is Xi Jinping's age?", FactKind.QUANTITY),
+        ("What is Bill Gates' net worth?", FactKind.QUANTITY),
+        ("What did Xi and Gates agree on?", FactKind.SPEECH),
         ("What is the population of Beijing?", FactKind.QUANTITY),
         ("When will Blinken visit China?", FactKind.TIME),
         ("and when was that?", FactKind.TIME),
