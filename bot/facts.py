@@ -75,7 +75,10 @@ _TIME_WORDS = frozenset(_MONTHS + _DAYS + (
     "summer autumn winter").split())
 _TIME_PHRASE = re.compile(  # on lower-cased text
     r"\b(?:1[5-9]|20)\d\d\b|\b\d{1,2}[/.-]\d{1,2}\b|\b(?:last|next|this|past|coming)\s+"
-    r"(?:week|month|year|decade|century|few\s+years)\b")
+    r"(?:week|month|year|decade|century|few\s+years)\b"
+    # How soon: "within days", "in two weeks", "for weeks", "soon", "shortly".
+    r"|\b(?:within|in|for|after)\s+(?:a\s+few\s+|several\s+|a\s+couple\s+of\s+|\w+\s+)?"
+    r"(?:hours|days|weeks|months|years)\b|\b(?:soon|shortly|imminently|immediately)\b")
 # "On what date…" asks for a day: a passage that gives only the month does not say.
 _TIME_UNIT = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(day|date|year|month)\b", re.IGNORECASE)
 _DAY_WORDS = frozenset([*_DAYS, "today", "tomorrow", "yesterday", "tonight"])
@@ -136,6 +139,12 @@ _PAST_REFERENCE = re.compile(  # on lower-cased text
     r"|\b(?:last|past|previous)\s+(?:few\s+|two\s+|three\s+)?[\w-]+")
 
 
+_FUTURE_REFERENCE = re.compile(  # on lower-cased text
+    r"\b(?:within|in|for)\s+(?:a\s+few\s+|several\s+|a\s+couple\s+of\s+|\w+\s+)?"
+    r"(?:hours|days|weeks|months|years)\b|\b(?:soon|shortly|imminently)\b"
+    r"|\b(?:next|coming|upcoming)\s+[\w-]+")
+
+
 def tense_clash(question: str, text: str) -> bool:
     """Whether a "when" question and a passage are about different times: "When is he going?"
     asks about what is planned, and a passage that only tells what was ("was scheduled for
@@ -164,6 +173,10 @@ def holds(kind: FactKind, text: str, question: str = "") -> bool:
         if _ASKED_NOT_PAST.search(question):
             # "When will he visit?" is not answered by "since 2019" or "the past few years".
             lower = _PAST_REFERENCE.sub(" ", lower)
+            words = set(_WORD.findall(lower))
+        elif _ASKED_PAST.search(question):
+            # ...nor "When did it end?" by "could begin within days".
+            lower = _FUTURE_REFERENCE.sub(" ", lower)
             words = set(_WORD.findall(lower))
         unit = _TIME_UNIT.search(question)
         if unit is None:

@@ -205,3 +205,18 @@ def test_when_the_visit_will_be_is_answered_by_its_date_not_by_since_2019() -> N
 ])
 def test_a_year_is_not_an_amount(text: str, expected: bool) -> None:
     assert holds(FactKind.QUANTITY, text, "How many officials visited?") is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("When could an eruption begin?", "An eruption could begin within days.", True),
+        ("When will the spa reopen?", "It will reopen soon, officials said.", True),
+        ("When did the eruption end?", "An eruption could begin within days.", False),
+        ("When did the eruption end?", "It ended on Friday night.", True),
+    ],
+)
+def test_how_soon_answers_when_something_will_happen_not_when_it_did(
+    question: str, text: str, expected: bool
+) -> None:
+    assert holds(FactKind.TIME, text, question) is expected
