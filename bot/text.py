@@ -36,7 +36,7 @@ FRAME_WORDS = frozenset(
     (
         "happen happened happens happening incident incidents event events situation story "
         "stories detail details info information news now time times summarize summarise "
-        "summary recap elaborate explain overview tldr gist describe"
+        "summary recap elaborate explain overview tldr gist describe come comes came coming"
     ).split()
 )
 STOPWORDS = frozenset(

@@ -108,3 +108,14 @@ def test_follow_up_context_keeps_the_thread_newest_first() -> None:
     assert third.follow_up_context() == (third.question, SECOND.question, FIRST.question)
     assert third.follow_up_context(depth=2) == (third.question, SECOND.question)
     assert Turn("x", ("a", "b", "c", "d")).follow_up_context() == ("x", "a", "b")
+
+
+def test_where_does_it_come_from_is_read_with_what_it_is() -> None:
+    from helpers import shipped_index
+
+    from bot.answer import compose
+
+    answer = compose("where does it come from?", shipped_index(),
+                     context=("What about the fentanyl?",))
+    assert answer.answered
+    assert "fentanyl from China" in answer.citations[0].quote
