@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.facts import FactKind, asked_kind, holds, tense_clash
+from bot.facts import AskedFact, read_question
 from bot.index import Hit, Index
 from bot.overview import asks_for_overview, leads
 from bot.text import (
@@ -116,7 +116,6 @@ class Evidence:
     question: str
     candidates: tuple[Candidate, ...]
     has_content: bool
-    fact: FactKind | None
     context: tuple[str, ...]
     unknown_names: tuple[str, ...] = ()
 
@@ -130,7 +129,7 @@ def gather(
     """Search for `question`, with earlier questions when it leans on them."""
     original, question = question, normalize_question(question)
     own = analyze_question(question, index.vocabulary, index.typos)
-    fact = asked_kind(question)
+    fact = read_question(question)
     has_content = any(t.origin in ("asked", "typo") for t in own)
     context = tuple(context)[: options.context_depth]
     used: tuple[str, ...] = ()
@@ -143,7 +142,7 @@ def gather(
             retry = _search(question, own, index, context, fact, options)
             if _acceptable(retry, index, options):
                 candidates, used = retry, context
-    return Evidence(original, candidates, has_content or bool(used), fact, used,
+    return Evidence(original, candidates, has_content or bool(used), used,
                     unknown_names(question, index))
 
 
@@ -191,7 +190,7 @@ def _search(
     own: list[QueryTerm],
     index: Index,
     context: tuple[str, ...],
-    fact: FactKind | None,
+    fact: AskedFact | None,
     options: AnswerOptions,
 ) -> tuple[Candidate, ...]:
     terms = list(own)
@@ -220,11 +219,10 @@ def _search(
     weakest = (hits[0].score if hits else 0.0) * options.fact_ratio
     candidates = [
         Candidate(hit, _coverage(weighted_concepts, hit),
-                  fact is None or (hit.score >= weakest
-                                   and holds(fact, hit.passage.text, question)),
+                  fact is None or (hit.score >= weakest and fact.held_by(hit.passage.text)),
                   _coverage(weighted_asked, hit) if asked and len(asked) < len(concepts) else 1.0,
                   bool(asked) and all(t.token in hit.in_text for t in asked),
-                  fact is FactKind.TIME and tense_clash(question, hit.passage.text))
+                  fact is not None and fact.other_time(hit.passage.text))
         for hit in hits
     ]
     candidates.sort(key=lambda c: -c.rank)

@@ -6,6 +6,7 @@ answer "how much fentanyl…?" unless it gives an amount.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import Enum
 
 from bot.text import stem, synonyms_of, tokenize
@@ -132,78 +133,112 @@ _ASKED_PAST = re.compile(_LEAD + r"(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?
                          r"(?:was|were|did|had)\b", re.IGNORECASE)
 _ASKED_NOT_PAST = re.compile(_LEAD + r"(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?"
                              r"(?:is|are|will|does|do|'s)\b", re.IGNORECASE)
-
-
 _PAST_REFERENCE = re.compile(  # on lower-cased text
     r"\bsince\s+(?:the\s+)?[\w-]+|\b[\w-]+\s+(?:years?|months?|weeks?|days?)\s+ago\b"
     r"|\b(?:last|past|previous)\s+(?:few\s+|two\s+|three\s+)?[\w-]+")
-
-
 _FUTURE_REFERENCE = re.compile(  # on lower-cased text
     r"\b(?:within|in|for)\s+(?:a\s+few\s+|several\s+|a\s+couple\s+of\s+|\w+\s+)?"
     r"(?:hours|days|weeks|months|years)\b|\b(?:soon|shortly|imminently)\b"
     r"|\b(?:next|coming|upcoming)\s+[\w-]+")
 
 
-def tense_clash(question: str, text: str) -> bool:
-    """Whether a "when" question and a passage are about different times: "When is he going?"
-    asks about what is planned, and a passage that only tells what was ("was scheduled for
-    February but was postponed") answers another question."""
-    if _ASKED_NOT_PAST.search(question):
+@dataclass(frozen=True, slots=True)
+class AskedFact:
+    """What a question asks for, read once, so that each candidate passage is only checked.
+
+    `past` is None unless a "when" question says whether it asks about what was or what will
+    be; `unit` is the unit of time it names ("day", "date", "year", "month"); `role` holds, for
+    "who is the president of the United States?", each thing a passage must name, as the stems
+    that name it.
+    """
+
+    kind: FactKind
+    past: bool | None = None
+    unit: str | None = None
+    role: tuple[frozenset[str], ...] = ()
+    identity: bool = False
+
+    @classmethod
+    def of(cls, kind: FactKind, question: str) -> AskedFact:
+        if kind is FactKind.TIME:
+            unit = _TIME_UNIT.search(question)
+            return cls(kind, past=_tense_asked(question),
+                       unit=unit.group(1).lower() if unit else None)
+        if kind is FactKind.PERSON:
+            held = _ROLE_HOLDER.search(question)
+            role: tuple[frozenset[str], ...] = ()
+            if held:
+                wanted = [stem(held.group(1).lower()), *tokenize(held.group(2) or "")]
+                role = tuple(frozenset({token, *synonyms_of(token)}) for token in wanted)
+            return cls(kind, role=role, identity=bool(_IDENTITY.search(question)))
+        return cls(kind, identity=kind is FactKind.PLACE and bool(_IDENTITY.search(question)))
+
+    def held_by(self, text: str) -> bool:
+        """Whether `text` holds a fact of the kind asked (loosely: a number, a date, a name or
+        a role). A question that names the unit of time ("what day", "which year") needs that
+        unit: a passage that gives only a month does not say on what day."""
+        lower = text.lower()
+        if self.kind is FactKind.TIME and self.past is not None:
+            # "When will he visit?" is not answered by "since 2019" or "the past few years",
+            # nor "When did it end?" by "could begin within days".
+            lower = (_FUTURE_REFERENCE if self.past else _PAST_REFERENCE).sub(" ", lower)
+        words = set(_WORD.findall(lower))
+        if self.kind is FactKind.QUANTITY:
+            # A year is a date, not an amount: "since 2019" does not say how many.
+            return bool(_DIGITS.search(_YEARS.sub(" ", text)) or not words.isdisjoint(_NUMBERS))
+        if self.kind is FactKind.SPEECH:
+            return bool(not words.isdisjoint(_SPEECH_WORDS) or _SPEECH_PHRASE.search(lower))
+        if self.kind is FactKind.TIME:
+            if self.unit is None:
+                return bool(not words.isdisjoint(_TIME_WORDS) or _TIME_PHRASE.search(lower))
+            if self.unit in ("day", "date"):
+                return bool(not words.isdisjoint(_DAY_WORDS) or _DAY_OF_MONTH.search(lower))
+            if self.unit == "year":
+                return bool(_YEAR.search(lower))
+            return not words.isdisjoint(_MONTH_WORDS)
+        if self.role:
+            # "the president of the United States" is not named by "Chinese President Xi".
+            tokens = set(tokenize(text))
+            if not all(tokens.intersection(names) for names in self.role):
+                return False
+        if self.identity:
+            # "Who is Blinken?" is answered by what he is ("Secretary of State"), not his name.
+            return not words.isdisjoint(_PERSON_WORDS)
+        if self.kind is FactKind.PLACE:
+            return bool(not words.isdisjoint(_PLACE_WORDS) or _has_name(text))
+        return bool(not words.isdisjoint(_PERSON_WORDS) or _has_name(text))
+
+    def other_time(self, text: str) -> bool:
+        """Whether a "when" question and a passage are about different times: "When is he
+        going?" asks about what is planned, and a passage that only tells what was ("was
+        scheduled for February but was postponed") answers another question."""
+        if self.past is None:
+            return False
+        if self.past:
+            return bool(_NOT_PAST.search(text)) and not _PAST.search(text)
         return bool(_PAST.search(text)) and not _NOT_PAST.search(text)
-    if _ASKED_PAST.search(question):
-        return bool(_NOT_PAST.search(text)) and not _PAST.search(text)
-    return False
+
+
+def read_question(question: str) -> AskedFact | None:
+    """What fact the question asks for, if any, ready to check passages against."""
+    kind = asked_kind(question)
+    return None if kind is None else AskedFact.of(kind, question)
+
+
+def _tense_asked(question: str) -> bool | None:
+    if _ASKED_NOT_PAST.search(question):
+        return False
+    return True if _ASKED_PAST.search(question) else None
+
+
+def tense_clash(question: str, text: str) -> bool:
+    """Whether a "when" question and a passage are about different times (see `AskedFact`)."""
+    return AskedFact.of(FactKind.TIME, question).other_time(text)
 
 
 def holds(kind: FactKind, text: str, question: str = "") -> bool:
-    """Whether `text` holds a fact of `kind` (loosely: a number, a date, a name or a role).
-
-    A question that names the unit of time ("what day", "which year") needs that unit: a
-    passage that gives only a month does not say on what day.
-    """
-    lower = text.lower()
-    words = set(_WORD.findall(lower))
-    if kind is FactKind.QUANTITY:
-        # A year is a date, not an amount: "since 2019" does not say how many.
-        return bool(_DIGITS.search(_YEARS.sub(" ", text)) or not words.isdisjoint(_NUMBERS))
-    if kind is FactKind.SPEECH:
-        return bool(not words.isdisjoint(_SPEECH_WORDS) or _SPEECH_PHRASE.search(lower))
-    if kind is FactKind.TIME:
-        if _ASKED_NOT_PAST.search(question):
-            # "When will he visit?" is not answered by "since 2019" or "the past few years".
-            lower = _PAST_REFERENCE.sub(" ", lower)
-            words = set(_WORD.findall(lower))
-        elif _ASKED_PAST.search(question):
-            # ...nor "When did it end?" by "could begin within days".
-            lower = _FUTURE_REFERENCE.sub(" ", lower)
-            words = set(_WORD.findall(lower))
-        unit = _TIME_UNIT.search(question)
-        if unit is None:
-            return bool(not words.isdisjoint(_TIME_WORDS) or _TIME_PHRASE.search(lower))
-        asked = unit.group(1).lower()
-        if asked in ("day", "date"):
-            return bool(not words.isdisjoint(_DAY_WORDS) or _DAY_OF_MONTH.search(lower))
-        if asked == "year":
-            return bool(_YEAR.search(lower))
-        return not words.isdisjoint(_MONTH_WORDS)
-    role = _ROLE_HOLDER.search(question) if kind is FactKind.PERSON else None
-    if role and not _names_role(role.group(1), role.group(2) or "", text):
-        return False
-    if _IDENTITY.search(question):
-        # "Who is Blinken?" is answered by what he is ("Secretary of State"), not his name again.
-        return not words.isdisjoint(_PERSON_WORDS)
-    if kind is FactKind.PLACE:
-        return bool(not words.isdisjoint(_PLACE_WORDS) or _has_name(text))
-    return bool(not words.isdisjoint(_PERSON_WORDS) or _has_name(text))
-
-
-def _names_role(role: str, of: str, text: str) -> bool:
-    """Whether `text` names the role, and what it is the role of: "the president of the United
-    States" is not named by "Chinese President Xi"."""
-    held = set(tokenize(text))
-    return all(held.intersection({token, *synonyms_of(token)})
-               for token in [stem(role.lower()), *tokenize(of)])
+    """Whether `text` holds a fact of `kind`, as `question` asks for it (see `AskedFact`)."""
+    return AskedFact.of(kind, question).held_by(text)
 
 
 def _has_name(text: str) -> bool:
