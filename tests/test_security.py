@@ -18,11 +18,12 @@ from typing import Any
 import httpx
 import pytest
 from conftest import EVERY_LOG_LINE, KNOWN_SECRETS, TOKEN, FileOpens, leaked_lines
+from conftest import webhook as serving_webhook
 from fake_bot_api import FakeBotApi
 
 from bot.serving import KnowledgeService
 from bot.telegram_bot.addressing import ANONYMOUS_ADMIN_ID
-from bot.telegram_bot.app import ALLOWED_UPDATES, build_application, webhook_options
+from bot.telegram_bot.app import build_application
 from bot.telegram_bot.runtime import runtime_of
 
 ADMIN = 42
@@ -160,20 +161,8 @@ async def webhook(make_settings: Any, api: FakeBotApi) -> AsyncIterator[tuple[An
     settings = make_settings(webhook_url="https://bot.example.com/telegram/hook",
                              webhook_secret=WEBHOOK_SECRET, listen="127.0.0.1",
                              port=free_port(), admin_ids=frozenset({42}))
-    hook = webhook_options(settings)
-    app = build_application(settings, KnowledgeService.from_settings(settings))
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_webhook(
-        listen=hook.listen, port=hook.port, url_path=hook.url_path, webhook_url=hook.webhook_url,
-        secret_token=hook.secret_token, allowed_updates=ALLOWED_UPDATES)
-    try:
+    async with serving_webhook(settings) as (app, _):
         yield app, f"http://127.0.0.1:{settings.port}"
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
 
 
 def queued_update(api: FakeBotApi, question: str = SPY) -> dict[str, Any]:
@@ -250,21 +239,9 @@ async def test_a_blank_health_path_turns_the_health_check_off(
     settings = make_settings(webhook_url="https://bot.example.com/telegram/hook",
                              webhook_secret=WEBHOOK_SECRET, listen="127.0.0.1",
                              port=free_port(), health_path="")
-    hook = webhook_options(settings)
-    app = build_application(settings, KnowledgeService.from_settings(settings))
-    await app.initialize()
-    await app.start()
-    await app.updater.start_webhook(
-        listen=hook.listen, port=hook.port, url_path=hook.url_path, webhook_url=hook.webhook_url,
-        secret_token=hook.secret_token, allowed_updates=ALLOWED_UPDATES)
-    try:
-        async with httpx.AsyncClient() as client:
-            got = await client.get(f"http://127.0.0.1:{settings.port}/healthz")
-        assert got.status_code == 404
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+    async with serving_webhook(settings), httpx.AsyncClient() as client:
+        got = await client.get(f"http://127.0.0.1:{settings.port}/healthz")
+    assert got.status_code == 404
 
 
 @pytest.mark.parametrize("headers", [
