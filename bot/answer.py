@@ -294,7 +294,7 @@ def _with_fact(
 
 def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOptions()) -> Answer:
     """Turn evidence into an answer: the best acceptable passage and up to two related ones."""
-    scope = "the article" if len(index.knowledge.documents) == 1 else "the knowledge base"
+    scope = scope_of(index)
     refusal = Answer(evidence.question, False, suggestions=suggestions(index), scope=scope,
                      context=evidence.context)
     if not evidence.has_content:
@@ -328,11 +328,15 @@ def compose(
 def overview_answer(question: str, index: Index, options: AnswerOptions) -> Answer:
     """"What is this article about?": the leads, quoted and cited like any answer. They are
     not ranked by the question (its words are in no passage), so their score is 0."""
-    scope = "the article" if len(index.knowledge.documents) == 1 else "the knowledge base"
     chosen = leads(index.knowledge, options.max_citations)
     citations = tuple(cite(Hit(p, 0.0, frozenset()), options.max_quote_chars) for p in chosen)
     # What a follow-up ("when?", "who is he?") is read with: the lead it was just shown.
-    return Answer(question, True, citations, scope=scope, context=(chosen[0].text,))
+    return Answer(question, True, citations, scope=scope_of(index), context=(chosen[0].text,))
+
+
+def scope_of(index: Index) -> str:
+    """What an answer says it searched: "the article", or "the knowledge base"."""
+    return "the article" if len(index.knowledge.documents) == 1 else "the knowledge base"
 
 
 def suggestions(index: Index, limit: int = 5) -> tuple[str, ...]:
