@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import corpus as corpus_module
+from bot import index as index_module
 from bot.index import Index, LuceneBM25, _contenders, passage_tokens
 from bot.knowledge import Document, KnowledgeBase, Passage
 from bot.text import QueryTerm, tokenize
@@ -98,6 +99,27 @@ def test_common_terms_that_cannot_reach_the_k_th_score_are_not_read_for_contende
     # Exactly the passages at or above the k-th best score, found without the common postings.
     assert contenders.tolist() == np.flatnonzero(dense >= kth).tolist()
     assert sum(r.stop - r.start for r in runs) > 20 * contenders.size
+
+
+@pytest.mark.parametrize("search_from", [0, 10**9])
+def test_matched_words_are_the_same_whether_postings_are_searched_or_read(
+    monkeypatch: pytest.MonkeyPatch, search_from: int
+) -> None:
+    # Many postings are searched per term, few are read end to end: both must say which of
+    # the question's words each hit holds, and which its own text (not its heading) holds.
+    monkeypatch.setattr(index_module, "_SEARCH_POSTINGS_FROM", search_from)
+    rng = random.Random(3)
+    vocab = ["balloon", "spy", "china", "visit", "trade", "fentanyl", "talks", "beijing",
+             "military", "summit", "senator", "tariff"]
+    texts = [" ".join(rng.choices(vocab, k=rng.randint(2, 9))) for _ in range(400)]
+    kb = knowledge_of(texts, section="Summit talks")
+    index = Index(kb)
+    for _ in range(40):
+        query = tokenize(" ".join(rng.sample(vocab, 4)))
+        for hit in index.search(query, k=10):
+            own = set(tokenize(hit.passage.text)) & set(query)
+            assert hit.in_text == own
+            assert hit.matched == own | (set(tokenize("Summit talks")) & set(query))
 
 
 def test_equal_scores_are_ranked_in_reading_order_even_at_the_cut() -> None:
