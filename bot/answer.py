@@ -5,7 +5,7 @@ plainly when the knowledge base does not hold the answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.facts import AskedFact, read_question
@@ -97,10 +97,22 @@ class Candidate:
 
     hit: Hit
     coverage: float
-    fact_ok: bool
+    fact: AskedFact | None = None  # the kind of fact the question asks for, if any
     own_coverage: float = 1.0
     holds_every_word: bool = False  # its own text holds every word the question asked
     other_time: bool = False  # about another time than the "when" question asks about
+    # Checking the fact costs more than the rest of a candidate, and most candidates are
+    # refused for their words before it matters: it is checked once, when first asked.
+    _held: list[bool] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def fact_ok(self) -> bool:
+        """Whether the passage holds the kind of fact asked for (always, if none is asked)."""
+        if self.fact is None:
+            return True
+        if not self._held:
+            self._held.append(self.fact.held_by(self.hit.passage.text))
+        return self._held[0]
 
     @property
     def rank(self) -> float:
@@ -154,17 +166,17 @@ def unknown_names(question: str, index: Index) -> tuple[str, ...]:
     open a sentence or the whole question is in title case.
     """
     found = list(_WORD_SPAN.finditer(question))
-    capitals = [m for m in found if m.group()[0].isupper()]
-    content = [m for m in found if content_words(m.group())]
+    capitals = [m for m in found if m.group()[0].isupper() and not _opens_sentence(question, m)]
+    if not capitals:
+        return ()
     # "What Did Xi Say To Gates?" capitalises every word, names or not; "Will Blinken visit
     # Taiwan?" leaves "visit" small, so its capitals are names.
-    if not capitals or (len(content) >= 3 and all(m.group()[0].isupper() for m in content)):
+    small = [m for m in found if not m.group()[0].isupper()]
+    if not any(content_words(m.group()) for m in small) and sum(
+            1 for m in found if m.group()[0].isupper() and content_words(m.group())) >= 3:
         return ()
     names = []
     for match in capitals:
-        before = question[: match.start()].rstrip()
-        if not before or before[-1] in ".!?:;\"“(«" or match.group() == "I":
-            continue
         for word in content_words(match.group()):
             token = stem(word)
             if token in index or index.typos.correct(word) is not None:
@@ -173,6 +185,11 @@ def unknown_names(question: str, index: Index) -> tuple[str, ...]:
                 continue
             names.append(match.group())
     return tuple(names)
+
+
+def _opens_sentence(question: str, match: re.Match[str]) -> bool:
+    before = question[: match.start()].rstrip()
+    return not before or before[-1] in ".!?:;\"“(«" or match.group() == "I"
 
 
 def _leans_on_context(question: str, own: list[QueryTerm]) -> bool:
@@ -215,11 +232,8 @@ def _search(
     weighted_concepts = _weigh(concepts, index)
     asked_tokens = {t.token for t in asked}
     weighted_asked = [w for w in weighted_concepts if w[0] in asked_tokens]
-    # A passage far below the best can never answer (see decide), so its facts go unchecked.
-    weakest = (hits[0].score if hits else 0.0) * options.fact_ratio
     candidates = [
-        Candidate(hit, _coverage(weighted_concepts, hit),
-                  fact is None or (hit.score >= weakest and fact.held_by(hit.passage.text)),
+        Candidate(hit, _coverage(weighted_concepts, hit), fact,
                   _coverage(weighted_asked, hit) if asked and len(asked) < len(concepts) else 1.0,
                   bool(asked) and all(t.token in hit.in_text for t in asked),
                   fact is not None and fact.other_time(hit.passage.text))
@@ -262,7 +276,8 @@ def _coverage(weighted: Weighted, hit: Hit) -> float:
 
 
 def _acceptable(candidates: tuple[Candidate, ...], index: Index, options: AnswerOptions) -> bool:
-    return bool(_with_fact(candidates, _covered(candidates, index, options), options))
+    covered = _covered(candidates, index, options)
+    return next(_with_fact(candidates, covered, options), None) is not None
 
 
 def _covered(
@@ -282,14 +297,15 @@ def _covered(
 
 def _with_fact(
     candidates: tuple[Candidate, ...], covered: list[Candidate], options: AnswerOptions
-) -> list[Candidate]:
-    """The covered candidates that hold the kind of fact asked for, best first."""
+) -> Iterator[Candidate]:
+    """The covered candidates that hold the kind of fact asked for, best first; checked one
+    at a time, so that only as many are checked as the answer quotes."""
     if not candidates:
-        return []
+        return
     best_score = max(c.hit.score for c in candidates)
     # The passage that holds the asked-for fact may rank below one that only shares words,
     # but not far below: then the words it shares are probably incidental.
-    return [c for c in covered if c.fact_ok and c.hit.score >= best_score * options.fact_ratio]
+    yield from (c for c in covered if c.hit.score >= best_score * options.fact_ratio and c.fact_ok)
 
 
 def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOptions()) -> Answer:
@@ -303,11 +319,15 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     if not covered:
         return replace(refusal, reason="not_covered")
     accepted = _with_fact(evidence.candidates, covered, options)
-    if not accepted:
+    first = next(accepted, None)
+    if first is None:
         return replace(refusal, reason="no_fact")
-    first = accepted[0]
-    related = [c for c in accepted[1:] if c.hit.score >= first.hit.score * options.related_ratio]
-    chosen = [first, *related[: options.max_citations - 1]]
+    chosen = [first]
+    for c in accepted:
+        if len(chosen) >= options.max_citations:
+            break
+        if c.hit.score >= first.hit.score * options.related_ratio:
+            chosen.append(c)
     citations = tuple(cite(c.hit, options.max_quote_chars, c.rank) for c in chosen)
     return Answer(evidence.question, True, citations, scope=scope, context=evidence.context)
 
