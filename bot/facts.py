@@ -80,6 +80,9 @@ _TIME_PHRASE = re.compile(  # on lower-cased text
     # How soon: "within days", "in two weeks", "for weeks", "soon", "shortly".
     r"|\b(?:within|in|for|after)\s+(?:a\s+few\s+|several\s+|a\s+couple\s+of\s+|\w+\s+)?"
     r"(?:hours|days|weeks|months|years)\b|\b(?:soon|shortly|imminently|immediately)\b")
+# Without a digit or one of these words, no time phrase can occur: most passages skip it.
+_TIME_CUES = frozenset("week month year years decade century hours days weeks months soon "
+                       "shortly imminently immediately".split())
 # "On what date…" asks for a day: a passage that gives only the month does not say.
 _TIME_UNIT = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(day|date|year|month)\b", re.IGNORECASE)
 _DAY_WORDS = frozenset([*_DAYS, "today", "tomorrow", "yesterday", "tonight"])
@@ -112,7 +115,9 @@ _SPEECH_WORDS = frozenset(
     "responded insisted argued claimed".split())
 _SPEECH_PHRASE = re.compile(  # on lower-cased text
     r"\baccording\s+to\b|\bcalled\s+for\b|[\"“][^\"”]{30,}[\"”]")
-_PROPER = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\"“‘(])\b[A-Z][\w'’-]+")
+_CAPITAL = re.compile(r"\b[A-Z]")
+_SPEECH_CUES = frozenset(("according", "called"))  # without them (or a quote), no phrase
+_PROPER_WORD = re.compile(r"[A-Z][\w'’-]+")
 _NOT_NAMES = {m.capitalize() for m in _MONTHS + _DAYS} | {"I"}
 
 
@@ -140,6 +145,10 @@ _FUTURE_REFERENCE = re.compile(  # on lower-cased text
     r"\b(?:within|in|for)\s+(?:a\s+few\s+|several\s+|a\s+couple\s+of\s+|\w+\s+)?"
     r"(?:hours|days|weeks|months|years)\b|\b(?:soon|shortly|imminently)\b"
     r"|\b(?:next|coming|upcoming)\s+[\w-]+")
+# Words without which those references cannot occur: most passages skip the regex.
+_PAST_CUES = frozenset("since ago last past previous".split())
+_FUTURE_CUES = frozenset(
+    "hours days weeks months years soon shortly imminently next coming upcoming".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,19 +187,28 @@ class AskedFact:
         a role). A question that names the unit of time ("what day", "which year") needs that
         unit: a passage that gives only a month does not say on what day."""
         lower = text.lower()
+        words = set(_WORD.findall(lower))
         if self.kind is FactKind.TIME and self.past is not None:
             # "When will he visit?" is not answered by "since 2019" or "the past few years",
             # nor "When did it end?" by "could begin within days".
-            lower = (_FUTURE_REFERENCE if self.past else _PAST_REFERENCE).sub(" ", lower)
-        words = set(_WORD.findall(lower))
+            other, cues = ((_FUTURE_REFERENCE, _FUTURE_CUES) if self.past
+                           else (_PAST_REFERENCE, _PAST_CUES))
+            if not words.isdisjoint(cues):
+                lower = other.sub(" ", lower)
+                words = set(_WORD.findall(lower))
         if self.kind is FactKind.QUANTITY:
             # A year is a date, not an amount: "since 2019" does not say how many.
-            return bool(_DIGITS.search(_YEARS.sub(" ", text)) or not words.isdisjoint(_NUMBERS))
+            return bool(not words.isdisjoint(_NUMBERS)
+                        or (_DIGITS.search(text) and _DIGITS.search(_YEARS.sub(" ", text))))
         if self.kind is FactKind.SPEECH:
-            return bool(not words.isdisjoint(_SPEECH_WORDS) or _SPEECH_PHRASE.search(lower))
+            return bool(not words.isdisjoint(_SPEECH_WORDS) or (
+                (not words.isdisjoint(_SPEECH_CUES) or any(q in lower for q in "\"“"))
+                and _SPEECH_PHRASE.search(lower)))
         if self.kind is FactKind.TIME:
             if self.unit is None:
-                return bool(not words.isdisjoint(_TIME_WORDS) or _TIME_PHRASE.search(lower))
+                return bool(not words.isdisjoint(_TIME_WORDS) or (
+                    (not words.isdisjoint(_TIME_CUES) or _DIGITS.search(lower))
+                    and _TIME_PHRASE.search(lower)))
             if self.unit in ("day", "date"):
                 return bool(not words.isdisjoint(_DAY_WORDS) or _DAY_OF_MONTH.search(lower))
             if self.unit == "year":
@@ -242,4 +260,16 @@ def holds(kind: FactKind, text: str, question: str = "") -> bool:
 
 
 def _has_name(text: str) -> bool:
-    return any(m not in _NOT_NAMES for m in _PROPER.findall(text))
+    """Whether `text` holds a name: a capitalised word of two letters or more that does not
+    open the text, a sentence or a quote, and is not a month or a day. Scanned from each
+    capital: a pattern with look-behinds, tried at every position of a long passage, cost
+    more than the rest of the check."""
+    for capital in _CAPITAL.finditer(text):
+        at = capital.start()
+        if at == 0 or text[at - 1] in "\"“‘(" or (
+                at >= 2 and text[at - 1].isspace() and text[at - 2] in ".!?:"):
+            continue
+        word = _PROPER_WORD.match(text, at)
+        if word is not None and word.group() not in _NOT_NAMES:
+            return True
+    return False

@@ -3,9 +3,14 @@ a passage that shares the words but not the asked-for fact does not answer."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import shipped_index
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot import facts
 from bot.answer import compose, gather
 from bot.facts import FactKind, asked_kind, holds
 
@@ -220,3 +225,26 @@ def test_how_soon_answers_when_something_will_happen_not_when_it_did(
     question: str, text: str, expected: bool
 ) -> None:
     assert holds(FactKind.TIME, text, question) is expected
+
+
+# The rule `_has_name` implements, as one pattern: slower (its look-behinds are tried at every
+# position), so the bot scans from each capital instead, and must agree with it.
+_NAME_RULE = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![\"“‘(])\b[A-Z][\w'’-]+")
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aZxBMay Sunday.!?:\"“‘(-'’\n\t 1")), max_size=40))
+def test_a_name_is_found_exactly_where_the_rule_says(text: str) -> None:
+    expected = any(m not in facts._NOT_NAMES for m in _NAME_RULE.findall(text))
+    assert facts._has_name(text) == expected
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("Blinken arrives on Sunday.", False),  # opens the text
+    ("He met Xi in Beijing.", True),
+    ("It ended. Then it began.", False),  # opens a sentence
+    ('He said: "Talks resume."', False),  # opens a quote
+    ("It was May and then Monday.", False),  # a month and a day are not names
+    ("Officials in Jean-Pierre's office", True),
+])
+def test_names_are_capitalised_words_that_do_not_open_a_sentence(text: str, named: bool) -> None:
+    assert facts._has_name(text) is named
