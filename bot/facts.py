@@ -121,13 +121,29 @@ _PROPER_WORD = re.compile(r"[A-Z][\w'’-]+")
 _NOT_NAMES = {m.capitalize() for m in _MONTHS + _DAYS} | {"I"}
 
 
+# Each kind's pattern can only match a question holding one of these words: most questions
+# skip most patterns, which are tried at every position.
+_ASK_CUES: dict[FactKind, frozenset[str]] = {
+    FactKind.SPEECH: frozenset({"what"}),
+    FactKind.QUANTITY: frozenset(
+        "how what number amount net worth age height weight salary population budget size"
+        .split()),
+    FactKind.TIME: frozenset(
+        "when what which how date dates deadline timeline schedule".split()),
+    FactKind.PLACE: frozenset({"where", "what", "which"}),
+    FactKind.PERSON: frozenset({"who", "whom", "whose", "what", "which"}),
+}
+
+
 def asked_kind(question: str) -> FactKind | None:
     """The kind of fact the question asks for, if it asks for one of the checkable kinds."""
+    present = set(_WORD.findall(question.lower()))
     for kind, pattern in _ASKS:
+        if present.isdisjoint(_ASK_CUES[kind]) or not pattern.search(question):
+            continue
         if kind is FactKind.SPEECH and _ABOUT_THE_TEXT.search(question):
             continue  # "what does the article say about X" asks about X, not for a quote
-        if pattern.search(question):
-            return kind
+        return kind
     return None
 
 
