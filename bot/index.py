@@ -31,6 +31,10 @@ _SPARSE_SHARE = 1 / 64
 # Postings of the rarest terms whose passages' scores bound the k-th best score from below:
 # this many times k, so that a few passages shared by two terms still leave k distinct ones.
 _SAMPLE_FACTOR = 4
+# Below this many passages, picking the best of every touched one costs less than first
+# bounding which can be among them (measured: 25 against 50 us at 1,000; 82 against 45 at
+# 10,000).
+_CONTENDERS_FROM = 4096
 # Reading a passage's dense score by its number costs about this many times scanning one in
 # order (scattered reads miss the cache): below that share, the postings are read instead.
 _GATHER_COST = 12
@@ -290,7 +294,10 @@ class Index:
             scores = _sum_by(np.cumsum(first) - 1, weights[perm], docs.size)
         else:
             dense = _sum_by(idx, weights, n)
-            docs = _contenders(idx, dense, runs, k)
+            if n < _CONTENDERS_FROM:
+                docs = np.flatnonzero(dense).astype(np.int32)
+            else:
+                docs = _contenders(idx, dense, runs, k)
             scores = dense[docs]
         order = _top_k(docs, scores, k)
         return docs[order], scores[order]

@@ -72,7 +72,13 @@ def test_tiny_corpora_with_repeated_and_unknown_tokens(corpus: list[list[str]]) 
                             k=3)
 
 
-def test_large_random_corpus_takes_both_the_sparse_and_the_dense_path() -> None:
+@pytest.mark.parametrize("contenders_from", [0, 10**9])
+def test_large_random_corpus_takes_both_the_sparse_and_the_dense_path(
+    monkeypatch: pytest.MonkeyPatch, contenders_from: int
+) -> None:
+    # Dense questions pick the best among every touched passage, or among the contenders
+    # that the rarest terms bound: both must give rank-bm25's ranking.
+    monkeypatch.setattr(index_module, "_CONTENDERS_FROM", contenders_from)
     rng = random.Random(5)
     vocab = [f"t{i}" for i in range(3000)]
     weights = [1 / (rank + 3) for rank in range(len(vocab))]
