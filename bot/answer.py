@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from bot.facts import AskedFact, read_question
 from bot.index import Hit, Index
@@ -243,7 +244,7 @@ def _search(
     return tuple(candidates)
 
 
-Weighted = list[tuple[str, float, tuple[str, ...]]]  # token, weight, its synonyms
+Weighted = list[tuple[str, float, frozenset[str]]]  # token, weight, its synonyms
 
 
 def _weigh(concepts: list[QueryTerm], index: Index) -> Weighted:
@@ -254,8 +255,13 @@ def _weigh(concepts: list[QueryTerm], index: Index) -> Weighted:
     for term in {t.token: t for t in concepts}.values():
         distinct = index.idf_of(term.token) / index.max_idf
         weight = specificity(term.word) * term.weight * (IDF_FLOOR + (1 - IDF_FLOOR) * distinct)
-        weighted.append((term.token, weight, synonyms_of(term.token)))
+        weighted.append((term.token, weight, _synonym_set(term.token)))
     return weighted
+
+
+@lru_cache(maxsize=4096)
+def _synonym_set(token: str) -> frozenset[str]:
+    return frozenset(synonyms_of(token))
 
 
 def _coverage(weighted: Weighted, hit: Hit) -> float:
@@ -268,7 +274,7 @@ def _coverage(weighted: Weighted, hit: Hit) -> float:
         total += weight
         if token in body:
             matched += weight
-        elif any(s in body for s in synonyms):
+        elif not synonyms.isdisjoint(body):
             matched += weight * SYNONYM_CREDIT
         elif token in hit.matched:
             matched += weight * CONTEXT_CREDIT

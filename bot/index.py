@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -313,9 +313,9 @@ class Index:
             chosen = np.zeros(len(self.passages), dtype=bool)
             chosen[docs] = True
             at = np.flatnonzero(chosen[idx])  # the postings of the chosen passages
-            term = np.searchsorted(np.array([r.start for r in runs]), at, side="right") - 1
             by_doc = np.argsort(docs)
             slot = by_doc[np.searchsorted(docs[by_doc], idx[at])]
+            term = np.searchsorted(np.array([r.start for r in runs]), at, side="right") - 1
             where = at + self._shift(runs)[term]  # the same postings' places in the matrix
         text = ((self.text_bits[where >> 3] >> (7 - (where & 7))) & 1).tolist()
         found: list[set[str]] = [set() for _ in range(len(docs))]
@@ -359,10 +359,10 @@ class Index:
         return sum(int(a.nbytes) for a in arrays)
 
 
-@dataclass(frozen=True, slots=True)
-class _Run:
+class _Run(NamedTuple):
     """One term's postings within a question's: its row of the matrix, where they start and
-    stop, and the most the term can add to a passage's score."""
+    stop, and the most the term can add to a passage's score. (A tuple: a question builds
+    one per word, and a frozen dataclass costs several times as much to make.)"""
 
     token: str
     row: int
