@@ -42,6 +42,7 @@ GENERIC_IDF = 0.35  # below this share of the top idf, a word is the whole docum
 IDF_FLOOR = 0.25  # what a word every passage holds still counts, relative to a rare one
 COVERAGE_BIAS = 0.5  # how far coverage may reorder BM25's ranking
 CONTEXT_CREDIT = 0.5  # ...and one matched only by the title or section heading
+GENERIC_WIDEN = 3  # how many times more candidates a fact question of generic words looks at
 TENSE_PENALTY = 0.5  # a "when" answer about another time than asked goes after the others
 
 
@@ -102,6 +103,7 @@ class Candidate:
     own_coverage: float = 1.0
     holds_every_word: bool = False  # its own text holds every word the question asked
     other_time: bool = False  # about another time than the "when" question asks about
+    topical: bool = False  # every word asked is the document's topic, held by most passages
     # Checking the fact costs more than the rest of a candidate, and most candidates are
     # refused for their words before it matters: it is checked once, when first asked.
     _held: list[bool] = field(default_factory=list, compare=False, repr=False)
@@ -224,12 +226,16 @@ def _search(
     # words at their lower weight ("where was *it* intercepted?" is also about the balloon).
     concepts = [t for t in terms if t.origin in ("asked", "typo", "context")]
     asked = [t for t in own if t.origin in ("asked", "typo")]
-    if asked and all(index.idf_of(t.token) < GENERIC_IDF * index.max_idf for t in asked):
+    generic = bool(asked) and all(_is_topic(t.token, index) for t in asked)
+    if generic:
         # "Why is Blinken going to China?" about an article on exactly that: every passage
         # shares the asked words, so what singles out the answer is that it gives a reason.
         terms = [QueryTerm(t.token, 1.0, t.origin, t.word) if t.origin == "why" else t
                  for t in terms]
-    hits = index.search(terms, k=options.candidates)
+    # When every asked word is the document's topic, BM25 orders its passages by little more
+    # than their length: the one holding the asked-for fact ("When is Blinken going to
+    # China?") may rank anywhere, so more are looked at.
+    hits = index.search(terms, k=options.candidates * (GENERIC_WIDEN if generic and fact else 1))
     weighted_concepts = _weigh(concepts, index)
     asked_tokens = {t.token for t in asked}
     weighted_asked = [w for w in weighted_concepts if w[0] in asked_tokens]
@@ -237,11 +243,20 @@ def _search(
         Candidate(hit, _coverage(weighted_concepts, hit), fact,
                   _coverage(weighted_asked, hit) if asked and len(asked) < len(concepts) else 1.0,
                   bool(asked) and all(t.token in hit.in_text for t in asked),
-                  fact is not None and fact.other_time(hit.passage.text))
+                  fact is not None and fact.other_time(hit.passage.text), generic)
         for hit in hits
     ]
     candidates.sort(key=lambda c: -c.rank)
     return tuple(candidates)
+
+
+def _is_topic(token: str, index: Index) -> bool:
+    """Whether a word is what the whole document is about: most passages hold it (or, for a
+    word no passage holds, the synonyms that stand in for it: "going" for "visit")."""
+    if token in index:
+        return index.idf_of(token) < GENERIC_IDF * index.max_idf
+    held = [s for s in synonyms_of(token) if s in index]
+    return bool(held) and all(index.idf_of(s) < GENERIC_IDF * index.max_idf for s in held)
 
 
 Weighted = list[tuple[str, float, frozenset[str]]]  # token, weight, its synonyms
@@ -297,7 +312,10 @@ def _covered(
         if c.coverage >= options.min_coverage and c.own_coverage >= options.min_own_coverage
         # ...unless its own text holds every asked word: "Who is Antony Blinken?" about an
         # article on him is answered by the passage that names him with his role.
-        and (c.hit.score >= floor or c.holds_every_word)
+        and (c.hit.score >= floor or c.holds_every_word
+             # ...or the question asks for a fact about the topic itself ("When is Blinken
+             # going to China?"): then the fact, checked next, is the evidence.
+             or (c.topical and c.fact is not None))
     ]
 
 
@@ -310,8 +328,13 @@ def _with_fact(
         return
     best_score = max(c.hit.score for c in candidates)
     # The passage that holds the asked-for fact may rank below one that only shares words,
-    # but not far below: then the words it shares are probably incidental.
-    yield from (c for c in covered if c.hit.score >= best_score * options.fact_ratio and c.fact_ok)
+    # but not far below: then the words it shares are probably incidental. Not so when its own
+    # text holds every asked word: "Who is the US secretary of state?" about an article headed
+    # by him scores low on words every passage shares, and its answer says so in full. Nor
+    # when every asked word is the topic: then scores differ by little more than length.
+    floor = best_score * options.fact_ratio
+    yield from (c for c in covered
+                if (c.hit.score >= floor or c.holds_every_word or c.topical) and c.fact_ok)
 
 
 def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOptions()) -> Answer:
@@ -324,6 +347,8 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     covered = [] if evidence.unknown_names else _covered(evidence.candidates, index, options)
     if not covered:
         return replace(refusal, reason="not_covered")
+    # A "when" answer about another time than asked comes only after every other.
+    covered.sort(key=lambda c: c.other_time)
     accepted = _with_fact(evidence.candidates, covered, options)
     first = next(accepted, None)
     if first is None:

@@ -22,6 +22,11 @@ class FactKind(Enum):
     SPEECH = "speech"
 
 
+# Titles a person holds: "which (Chinese foreign) minister…" asks who holds one.
+_ROLES = (r"(?:officials?|leaders?|president|presidents|ministers?|secretary|ambassadors?|"
+          r"diplomats?|spokes(?:man|woman|person)|envoys?|senators?|governors?|mayors?|"
+          r"premier|chancellor|generals?|commanders?|founders?|ceo|chief|director|king|queen)")
+
 _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
     (FactKind.SPEECH, re.compile(
         r"\bwhat\s+(?:did|does|do|will|would|has|have|had)\b.*\b(?:say|said|tell|told|talk|"
@@ -43,11 +48,14 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
         re.IGNORECASE)),
     (FactKind.PLACE, re.compile(
         _LEAD + r"where\b|\b(?:in|at|to|from)\s+(?:what|which)\s+(?:country|city|place|"
-        r"location|region|state|town|sea|area)\b|\b(?:what|which)\s+(?:country|city|place|"
-        r"location|region|town)\b", re.IGNORECASE)),
+        r"location|region|state|town|sea|area)\b|\b(?:what|which)\s+(?:country|countries|"
+        r"city|cities|places?|locations?|regions?|towns?)\b"
+        # "Which US state…", "which European countries…" ("what state is it in" is no place).
+        r"|\bwhich\s+(?:[\w'-]+\s+)?(?:countries|country|cities|city|states?|provinces?|"
+        r"regions?|towns?)\b", re.IGNORECASE)),
     (FactKind.PERSON, re.compile(
-        _LEAD + r"(?:who|whom)\b|\bwhose\b|\b(?:what|which)\s+(?:person|people|official|"
-        r"officials|leader|leaders|president|company|organi[sz]ation|group)\b",
+        _LEAD + r"(?:who|whom)\b|\bwhose\b|\b(?:what|which)\s+(?:person|people|company|"
+        r"organi[sz]ation|group)\b|\b(?:what|which)\s+(?:[\w'-]+\s+){0,2}?" + _ROLES + r"\b",
         re.IGNORECASE)),
 )
 
@@ -96,10 +104,14 @@ _IDENTITY = re.compile(r"\bwho\s+(?:is|was|are|were|'s)\s+(?!the\b|a\b|an\b|this
                        r"\w+\s*\??\s*$", re.IGNORECASE)
 # "Who is the US ambassador to China?" asks who holds a role: only a passage that names the
 # role can say, however many of the other words it shares.
+# The role is a noun, never a participle: in "who is the Chinese leader *seeing* in Beijing",
+# the leader is the role and "seeing" ends it.
 _ROLE_HOLDER = re.compile(
     r"\bwho\s+(?:is|was|are|were|'s|will\s+be)\s+(?:the|a|an)\s+(?:[\w'-]+\s+){0,3}?"
-    r"([\w'-]+)\s*(?:\bof\s+((?:[\w'-]+\s*){1,4}?)\s*(?:[?.!]|$)|"
-    r"\b(?:to|of|in|at|for|from|on|with|who|that|which|whom)\b|[?.!]|$)",
+    r"([\w'-]+)(?<!ing)\s*(?:\bof\s+((?:[\w'-]+\s*){1,4}?)\s*(?:[?.!]|$)|"
+    r"\b(?:to|of|in|at|for|from|on|with|who|that|which|whom)\b|\b[\w'-]+ing\b|[?.!]|$)"
+    # "Which (Chinese foreign) minister is Blinken meeting?" asks who holds that title.
+    r"|\b(?:which|what)\s+(?:[\w'-]+\s+){0,2}?(" + _ROLES + r")\b",
     re.IGNORECASE)
 _PLACE_WORDS = frozenset(
     "territory territories sea ocean country countries city capital region border airspace "
@@ -193,7 +205,8 @@ class AskedFact:
             held = _ROLE_HOLDER.search(question)
             role: tuple[frozenset[str], ...] = ()
             if held:
-                wanted = [stem(held.group(1).lower()), *tokenize(held.group(2) or "")]
+                title = held.group(1) or held.group(3)
+                wanted = [stem(title.lower()), *tokenize(held.group(2) or "")]
                 role = tuple(frozenset({token, *synonyms_of(token)}) for token in wanted)
             return cls(kind, role=role, identity=bool(_IDENTITY.search(question)))
         return cls(kind, identity=kind is FactKind.PLACE and bool(_IDENTITY.search(question)))

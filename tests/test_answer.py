@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, shipped_index, write_folder
+from helpers import ROOT, knowledge_from_paragraphs, shipped_index, write_folder
 
 from bot.answer import Answer, AnswerOptions, compose, gather
 from bot.conversation import Turn
@@ -217,3 +217,28 @@ def test_a_question_in_title_case_is_not_read_as_names(question: str) -> None:
     answer = compose(question, shipped_index())
     assert answer.answered
     assert "balloon" in answer.citations[0].quote
+
+
+def _summit_article() -> Index:
+    """An article whose title words every passage shares: the summit, its host, its guest."""
+    return Index(knowledge_from_paragraphs([
+        "Prime Minister Rivers hosts the harbour summit, a meeting long in the making.",
+        "The harbour summit was first planned for March but was called off after a storm.",
+        "Rivers will open the harbour summit on Monday with the island's mayor at his side.",
+        "Trade, fishing rights and the ferry link are expected to dominate the talks.",
+        "Both delegations say the talks are a chance to reset relations after a hard year.",
+    ], title="Why is Rivers hosting the harbour summit?"))
+
+
+def test_a_when_question_in_the_topic_s_own_words_is_answered_by_the_time_it_asks_about() -> None:
+    # Every asked word is in the title, so scores differ by little more than passage length;
+    # what singles out the answer is the time, and "when will" is not answered by what was.
+    answer = compose("When will Rivers host the harbour summit?", _summit_article())
+    assert answer.answered
+    assert "Monday" in answer.citations[0].quote
+
+
+def test_who_holds_a_role_is_answered_by_the_passage_naming_it_however_low_it_scores() -> None:
+    answer = compose("Who is the US secretary of state?", shipped_index())
+    assert answer.answered
+    assert "Secretary of State Antony Blinken" in answer.citations[0].quote

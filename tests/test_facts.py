@@ -248,3 +248,29 @@ def test_a_name_is_found_exactly_where_the_rule_says(text: str) -> None:
 ])
 def test_names_are_capitalised_words_that_do_not_open_a_sentence(text: str, named: bool) -> None:
     assert facts._has_name(text) is named
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        # A participle ends the role: the leader is asked about, not "seeing".
+        ("who is the chinese leader seeing in beijing", "President Xi meets Bill Gates.", True),
+        ("Which Chinese foreign minister is Blinken meeting?", "Blinken may meet President Xi.",
+         False),
+        ("Which Chinese foreign minister is Blinken meeting?",
+         "He will meet Foreign Minister Qin Gang.", True),
+    ],
+)
+def test_which_title_asks_who_holds_it(question: str, text: str, expected: bool) -> None:
+    assert asked_kind(question) is FactKind.PERSON
+    assert holds(FactKind.PERSON, text, question) is expected
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Which countries were hit by the sanctions?", FactKind.PLACE),
+    ("which us state was it flying over", FactKind.PLACE),
+    ("What cities did he visit?", FactKind.PLACE),
+    ("What state is the relationship in?", None),  # a condition, not a place
+])
+def test_which_places_asks_for_a_place(question: str, kind: FactKind | None) -> None:
+    assert asked_kind(question) is kind
