@@ -35,6 +35,10 @@ _CONTINUATION = re.compile(
     r"^\W*(?:and|but|so|also|what\s+about|how\s+about|what\s+else|anything\s+else|why\??$|"
     r"how\??$|when\??$|where\??$|who\??$)", re.IGNORECASE
 )
+_YES_NO = re.compile(
+    r"^\W*(?:(?:and|but|so|ok|okay|then|also|now|well)\W+)*(?:is|are|was|were|did|does|do|"
+    r"will|can|could|has|have|had|should|would|isn't|aren't|wasn't|weren't|didn't|doesn't|"
+    r"don't|won't|can't|hasn't|haven't)\b", re.IGNORECASE)
 _WORD_SPAN = re.compile(r"[\w'’-]+")
 _SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"”’)\]]*|$)\s*")
 SYNONYM_CREDIT = 0.6  # a concept matched only through a synonym counts for this much
@@ -42,6 +46,7 @@ GENERIC_IDF = 0.35  # below this share of the top idf, a word is the whole docum
 IDF_FLOOR = 0.25  # what a word every passage holds still counts, relative to a rare one
 COVERAGE_BIAS = 0.5  # how far coverage may reorder BM25's ranking
 CONTEXT_CREDIT = 0.5  # ...and one matched only by the title or section heading
+UNKNOWN_SHARE = 0.5  # from this share of unknown words, a yes/no question goes unanswered
 GENERIC_WIDEN = 3  # how many times more candidates a fact question of generic words looks at
 TENSE_PENALTY = 0.5  # a "when" answer about another time than asked goes after the others
 
@@ -133,6 +138,7 @@ class Evidence:
     has_content: bool
     context: tuple[str, ...]
     unknown_names: tuple[str, ...] = ()
+    unconfirmable: bool = False  # a yes/no question mostly in words no passage uses
 
 
 def gather(
@@ -158,7 +164,9 @@ def gather(
             if _acceptable(retry, index, options):
                 candidates, used = retry, context
     return Evidence(original, candidates, has_content or bool(used), used,
-                    unknown_names(question, index))
+                    unknown_names(question, index),
+                    not used and bool(_YES_NO.match(question))
+                    and _unknown_share(own, index) >= UNKNOWN_SHARE)
 
 
 def unknown_names(question: str, index: Index) -> tuple[str, ...]:
@@ -188,6 +196,16 @@ def unknown_names(question: str, index: Index) -> tuple[str, ...]:
                 continue
             names.append(match.group())
     return tuple(names)
+
+
+def _unknown_share(own: list[QueryTerm], index: Index) -> float:
+    """How much of what the question asks is in words the knowledge base never uses, nor any
+    synonym of them, weighted by how specific each word is."""
+    asked = [t for t in own if t.origin in ("asked", "typo")]
+    unknown = [t for t in asked if t.origin == "asked" and t.token not in index
+               and not any(s in index for s in synonyms_of(t.token))]
+    total = sum(specificity(t.word) for t in asked)
+    return sum(specificity(t.word) for t in unknown) / total if total else 0.0
 
 
 def _opens_sentence(question: str, match: re.Match[str]) -> bool:
@@ -252,11 +270,11 @@ def _search(
 
 def _is_topic(token: str, index: Index) -> bool:
     """Whether a word is what the whole document is about: most passages hold it (or, for a
-    word no passage holds, the synonyms that stand in for it: "going" for "visit")."""
+    word no passage holds, a synonym that stands in for it: "heading" for "visit")."""
     if token in index:
         return index.idf_of(token) < GENERIC_IDF * index.max_idf
-    held = [s for s in synonyms_of(token) if s in index]
-    return bool(held) and all(index.idf_of(s) < GENERIC_IDF * index.max_idf for s in held)
+    return any(index.idf_of(s) < GENERIC_IDF * index.max_idf
+               for s in synonyms_of(token) if s in index)
 
 
 Weighted = list[tuple[str, float, frozenset[str]]]  # token, weight, its synonyms
@@ -344,7 +362,10 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
                      context=evidence.context)
     if not evidence.has_content:
         return replace(refusal, reason="empty")
-    covered = [] if evidence.unknown_names else _covered(evidence.candidates, index, options)
+    # "Did the balloon carry any weapons?" of an article that never mentions either: a
+    # passage about the balloon can neither confirm it nor deny it.
+    refused = evidence.unknown_names or evidence.unconfirmable
+    covered = [] if refused else _covered(evidence.candidates, index, options)
     if not covered:
         return replace(refusal, reason="not_covered")
     # A "when" answer about another time than asked comes only after every other.

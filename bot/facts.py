@@ -20,6 +20,7 @@ class FactKind(Enum):
     PLACE = "place"
     PERSON = "person"
     SPEECH = "speech"
+    REASON = "reason"
 
 
 # Titles a person holds: "which (Chinese foreign) minister…" asks who holds one.
@@ -53,6 +54,9 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
         # "Which US state…", "which European countries…" ("what state is it in" is no place).
         r"|\bwhich\s+(?:[\w'-]+\s+)?(?:countries|country|cities|city|states?|provinces?|"
         r"regions?|towns?)\b", re.IGNORECASE)),
+    (FactKind.REASON, re.compile(
+        _LEAD + r"(?:why|how\s+come)\b|\bwhat(?:'s|’s|\s+is|\s+was)\s+the\s+reason\b"
+        r"|\bfor\s+what\s+(?:reason|purpose)\b", re.IGNORECASE)),
     (FactKind.PERSON, re.compile(
         _LEAD + r"(?:who|whom)\b|\bwhose\b|\b(?:what|which)\s+(?:person|people|company|"
         r"organi[sz]ation|group)\b|\b(?:what|which)\s+(?:[\w'-]+\s+){0,2}?" + _ROLES + r"\b",
@@ -61,7 +65,8 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
 
 _ABOUT_THE_TEXT = re.compile(
     r"\b(?:article|text|story|piece|report|author|writer|it|you|source|paper|page|post)\s+"
-    r"(?:say|says|said|tell|told|talk|write|wrote|mention)", re.IGNORECASE)
+    r"(?:say|says|said|tell|told|talk|write|wrote|mention|bring|brings|raise|raises|"
+    r"discuss|discusses|cite|cites|refer|refers)", re.IGNORECASE)
 _MONTHS = (
     "january february march april may june july august september october november december jan "
     "feb mar apr jun jul aug sep sept oct nov dec"
@@ -92,6 +97,12 @@ _TIME_PHRASE = re.compile(  # on lower-cased text
 _TIME_CUES = frozenset("week month year years decade century hours days weeks months soon "
                        "shortly imminently immediately".split())
 # "On what date…" asks for a day: a passage that gives only the month does not say.
+# "What time does he land?" asks for the hour; "what time of year" does not.
+_HOUR_ASKED = re.compile(r"\b(?:what|which)\s+(?:time|hour)\b(?!\s+of\b)", re.IGNORECASE)
+_EXACT = re.compile(r"\b(?:exact|exactly|precise|precisely)\b", re.IGNORECASE)
+_CLOCK = re.compile(  # on lower-cased text
+    r"\b\d{1,2}(?::\d\d)?\s*(?:a\.?m\b\.?|p\.?m\b\.?)|\b\d{1,2}:\d\d\b|\bo'clock\b"
+    r"|\b(?:noon|midnight|morning|afternoon|evening|night|overnight|tonight|dawn|dusk)\b")
 _TIME_UNIT = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(day|date|year|month)\b", re.IGNORECASE)
 _DAY_WORDS = frozenset([*_DAYS, "today", "tomorrow", "yesterday", "tonight"])
 _MONTH_WORDS = frozenset(_MONTHS)
@@ -124,7 +135,19 @@ _PERSON_WORDS = frozenset(
 _SPEECH_WORDS = frozenset(
     "said says say told tells stated states announced announces discussed discusses added noted "
     "declared remarked warned urged agreed agree wrote tweeted commented spoke speaks replied "
-    "responded insisted argued claimed".split())
+    "responded insisted argued claimed recognize recognise recognizes recognises recognized "
+    "recognised acknowledge acknowledges acknowledged admitted admits conceded affirmed "
+    "confirmed".split())
+_REASON_WORDS = frozenset(
+    "because due since as so therefore thus hence amid after following given result results "
+    "resulting cause causes caused led lead leads sparked triggered prompted reason reasons "
+    "aim aims aimed objective objectives purpose goal goals seek seeks seeking sought intend "
+    "intends intended intention order need needs needed necessary require requires required "
+    "requiring must should crucial essential vital important importance significance "
+    "significant urgency urgent underscores underscore underscored highlights highlight "
+    "highlighted demonstrates demonstrating shows signals means help helps helping allow "
+    "allows enable enables opportunity depend depends depending hope hopes hoping "
+    "focus focused why".split())
 _SPEECH_PHRASE = re.compile(  # on lower-cased text
     r"\baccording\s+to\b|\bcalled\s+for\b|[\"“][^\"”]{30,}[\"”]")
 _CAPITAL = re.compile(r"\b[A-Z]")
@@ -144,6 +167,7 @@ _ASK_CUES: dict[FactKind, frozenset[str]] = {
         "when what which how date dates deadline timeline schedule".split()),
     FactKind.PLACE: frozenset({"where", "what", "which"}),
     FactKind.PERSON: frozenset({"who", "whom", "whose", "what", "which"}),
+    FactKind.REASON: frozenset({"why", "how", "what", "for"}),
 }
 
 
@@ -153,8 +177,10 @@ def asked_kind(question: str) -> FactKind | None:
     for kind, pattern in _ASKS:
         if present.isdisjoint(_ASK_CUES[kind]) or not pattern.search(question):
             continue
-        if kind is FactKind.SPEECH and _ABOUT_THE_TEXT.search(question):
-            continue  # "what does the article say about X" asks about X, not for a quote
+        if kind in (FactKind.SPEECH, FactKind.REASON) and _ABOUT_THE_TEXT.search(question):
+            # "What does the article say about X" asks about X, not for a quote; "why does
+            # the article bring up X" asks what X has to do with it, not for a cause.
+            continue
         return kind
     return None
 
@@ -164,8 +190,9 @@ _NOT_PAST = re.compile(r"\b(?:is|are|am|will|shall|going\s+to|set\s+to|plans?\s+
                        r"scheduled\s+to|expected\s+to)\b", re.IGNORECASE)
 _ASKED_PAST = re.compile(_LEAD + r"(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?"
                          r"(?:was|were|did|had)\b", re.IGNORECASE)
-_ASKED_NOT_PAST = re.compile(_LEAD + r"(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?"
-                             r"(?:is|are|will|does|do|'s)\b", re.IGNORECASE)
+_ASKED_NOT_PAST = re.compile(_LEAD + r"(?:(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?"
+                             r"(?:is|are|will|does|do|'s)\b|when['’](?:s|re|ll)\b)",
+                             re.IGNORECASE)
 _PAST_REFERENCE = re.compile(  # on lower-cased text
     r"\bsince\s+(?:the\s+)?[\w-]+|\b[\w-]+\s+(?:years?|months?|weeks?|days?)\s+ago\b"
     r"|\b(?:last|past|previous)\s+(?:few\s+|two\s+|three\s+)?[\w-]+")
@@ -194,13 +221,18 @@ class AskedFact:
     unit: str | None = None
     role: tuple[frozenset[str], ...] = ()
     identity: bool = False
+    named: bool = False  # "which officials…?" asks for names: the title alone does not say
 
     @classmethod
     def of(cls, kind: FactKind, question: str) -> AskedFact:
         if kind is FactKind.TIME:
-            unit = _TIME_UNIT.search(question)
-            return cls(kind, past=_tense_asked(question),
-                       unit=unit.group(1).lower() if unit else None)
+            named = _TIME_UNIT.search(question)
+            unit = named.group(1).lower() if named else None
+            if _HOUR_ASKED.search(question):
+                unit = "hour"
+            elif unit is None and _EXACT.search(question):
+                unit = "date"  # "When exactly…?": a month or a year is not exact
+            return cls(kind, past=_tense_asked(question), unit=unit)
         if kind is FactKind.PERSON:
             held = _ROLE_HOLDER.search(question)
             role: tuple[frozenset[str], ...] = ()
@@ -208,7 +240,8 @@ class AskedFact:
                 title = held.group(1) or held.group(3)
                 wanted = [stem(title.lower()), *tokenize(held.group(2) or "")]
                 role = tuple(frozenset({token, *synonyms_of(token)}) for token in wanted)
-            return cls(kind, role=role, identity=bool(_IDENTITY.search(question)))
+            return cls(kind, role=role, identity=bool(_IDENTITY.search(question)),
+                       named=bool(held and held.group(3)))
         return cls(kind, identity=kind is FactKind.PLACE and bool(_IDENTITY.search(question)))
 
     def held_by(self, text: str) -> bool:
@@ -229,6 +262,10 @@ class AskedFact:
             # A year is a date, not an amount: "since 2019" does not say how many.
             return bool(not words.isdisjoint(_NUMBERS)
                         or (_DIGITS.search(text) and _DIGITS.search(_YEARS.sub(" ", text))))
+        if self.kind is FactKind.REASON:
+            # "Why is Gates meeting Xi?" is not answered by a passage that only says he is:
+            # an answer gives a cause, a purpose, a need or a consequence, in so many words.
+            return not words.isdisjoint(_REASON_WORDS)
         if self.kind is FactKind.SPEECH:
             return bool(not words.isdisjoint(_SPEECH_WORDS) or (
                 (not words.isdisjoint(_SPEECH_CUES) or any(q in lower for q in "\"“"))
@@ -238,6 +275,8 @@ class AskedFact:
                 return bool(not words.isdisjoint(_TIME_WORDS) or (
                     (not words.isdisjoint(_TIME_CUES) or _DIGITS.search(lower))
                     and _TIME_PHRASE.search(lower)))
+            if self.unit == "hour":
+                return bool(_CLOCK.search(lower))
             if self.unit in ("day", "date"):
                 return bool(not words.isdisjoint(_DAY_WORDS) or _DAY_OF_MONTH.search(lower))
             if self.unit == "year":
@@ -247,6 +286,8 @@ class AskedFact:
             # "the president of the United States" is not named by "Chinese President Xi".
             tokens = set(tokenize(text))
             if not all(tokens.intersection(names) for names in self.role):
+                return False
+            if self.named and not _has_name(text):
                 return False
         if self.identity:
             # "Who is Blinken?" is answered by what he is ("Secretary of State"), not his name.

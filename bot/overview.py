@@ -17,9 +17,10 @@ _TEXT = (r"(?:article|articles|text|story|stories|piece|report|news|post|page|do
 _OVERVIEW = re.compile(
     r"^\W*(?:(?:so|ok|okay|and|well|hi|hello|hey|please)\W+)*(?:"
     r"what(?:'s|’s|\s+is|\s+are|\s+was)\s+(?:this|the|these|that|it)(?:\s+" + _TEXT + r")?"
-    r"(?:\s+all)?\s+about"
+    r"(?:\s+(?:all|even|really|actually|basically|exactly))*\s+about"
     r"|what\s+(?:does|do|did)\s+(?:this|the|these|that)\s+" + _TEXT + r"\s+(?:cover|discuss|say|"
-    r"describe|tell\s+(?:me|us)|talk\s+about|deal\s+with|report)"
+    r"describe|tell\s+(?:me|us)|talk\s+about|deal\s+with|report|go\s+(?:over|into)|"
+    r"look\s+at|focus\s+on|explain)"
     r"|what\s+(?:is|are)\s+(?:the\s+)?(?:main\s+points|key\s+points|gist|summary|main\s+idea)"
     r"(?:\s+of\s+(?:this|the|it)(?:\s+" + _TEXT + r")?)?"
     r"|(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?(?:give\s+(?:me\s+)?)?(?:a\s+|an\s+)?"

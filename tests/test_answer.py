@@ -242,3 +242,15 @@ def test_who_holds_a_role_is_answered_by_the_passage_naming_it_however_low_it_sc
     answer = compose("Who is the US secretary of state?", shipped_index())
     assert answer.answered
     assert "Secretary of State Antony Blinken" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize(("question", "answered"), [
+    ("Did the ferry carry weapons?", False),  # "carry", "weapons": not in the article
+    ("Was the storm a hurricane?", False),
+    ("Was the harbour summit called off?", True),
+    ("Is the summit meant to reset relations?", True),
+])
+def test_a_yes_no_question_mostly_in_words_the_article_never_uses_is_not_confirmed(
+    question: str, answered: bool
+) -> None:
+    assert compose(question, _summit_article()).answered is answered

@@ -17,6 +17,7 @@ from bot.overview import asks_for_overview
     "What is this article about?", "what's the story about", "What does the article cover?",
     "Summarize the article", "Can you summarize it?", "Give me a summary, please",
     "tl;dr", "What are the main points?", "So what is this all about?", "Overview",
+    "what is this article even about", "What does the article go over?",
 ])
 def test_questions_about_the_text_itself(question: str) -> None:
     assert asks_for_overview(question)

@@ -158,6 +158,14 @@ def test_fast_zipf_frequency_equals_wordfreq_on_its_own_word_list() -> None:
         ("Why was the trip put off?", "postponed"),
         ("Why was the visit pushed back?", "postponed"),
         ("What is Antony Blinken's role?", "who is Antony Blinken"),
+        ("How big a deal is this visit?", "how significant"),
+        ("is it a big deal", "significant"),
+        ("How should they deal with the tension?", "handle"),
+        ("do we know how the trip will turn out", "outcome"),
+        ("what are the sore spots", "sticking points"),
+        ("what have they been butting heads over", "clashing"),
+        ("are the two sides at odds", "clashing"),
+        ("when did an official this high up visit", "senior"),
     ],
 )
 def test_idioms_are_read_literally(question: str, reads_as: str) -> None:
@@ -170,7 +178,8 @@ def test_an_idiom_rewrite_leaves_other_questions_alone() -> None:
     from bot.text import normalize_question
 
     for question in ["What is the role of trust?", "Who hopes for a thaw?",
-                     "What did the officials work on?"]:
+                     "What did the officials work on?", "Is a trade deal likely?",
+                     "Did the talks turn to trade?", "How high are the stakes?"]:
         assert normalize_question(question) == question
 
 
