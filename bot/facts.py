@@ -249,7 +249,7 @@ class AskedFact:
         a role). A question that names the unit of time ("what day", "which year") needs that
         unit: a passage that gives only a month does not say on what day."""
         lower = text.lower()
-        words = set(_WORD.findall(lower))
+        words = _words_of(lower)
         if self.kind is FactKind.TIME and self.past is not None:
             # "When will he visit?" is not answered by "since 2019" or "the past few years",
             # nor "When did it end?" by "could begin within days".
@@ -257,7 +257,7 @@ class AskedFact:
                            else (_PAST_REFERENCE, _PAST_CUES))
             if not words.isdisjoint(cues):
                 lower = other.sub(" ", lower)
-                words = set(_WORD.findall(lower))
+                words = _words_of(lower)
         if self.kind is FactKind.QUANTITY:
             # A year is a date, not an amount: "since 2019" does not say how many.
             return bool(not words.isdisjoint(_NUMBERS)
@@ -327,6 +327,17 @@ def tense_clash(question: str, text: str) -> bool:
 def holds(kind: FactKind, text: str, question: str = "") -> bool:
     """Whether `text` holds a fact of `kind`, as `question` asks for it (see `AskedFact`)."""
     return AskedFact.of(kind, question).held_by(text)
+
+
+# Punctuation, as spaces: splitting on them gives the words of a passage several times faster
+# than a \w+ regex (which the few symbols not listed here would also split on).
+_SEPARATORS = str.maketrans({c: " " for c in (
+    "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~\u00a0\u00ab\u00bb\u00b7\u2010\u2011\u2012\u2013\u2014"
+    "\u2015\u2018\u2019\u201a\u201c\u201d\u201e\u2026\u2032\u2033")})
+
+
+def _words_of(lower: str) -> set[str]:
+    return set(lower.translate(_SEPARATORS).split())
 
 
 def _has_name(text: str) -> bool:

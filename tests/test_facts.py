@@ -313,3 +313,9 @@ def test_recognising_a_need_is_a_stated_position() -> None:
     question = "What do both sides agree is needed?"
     assert asked_kind(question) is FactKind.SPEECH
     assert holds(FactKind.SPEECH, "Both sides recognize the need for stable channels.", question)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab9_ ,.;:!?'\"()-—–’“”…\n\t")), max_size=60))
+def test_a_passage_s_words_are_its_word_characters_between_punctuation(text: str) -> None:
+    assert facts._words_of(text) == set(re.findall(r"\w+", text))
