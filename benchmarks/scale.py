@@ -95,6 +95,10 @@ def baselines(index: Index, asked: list[tuple[str, list[str]]], n: int) -> dict[
     row["rank_bm25_n"] = len(sample)
     row["rank_bm25"] = percentiles(timed(
         lambda qt: np.argpartition(-oracle.get_scores(qt[1]), 2)[:3], sample))
+    # The issue measured rank-bm25 on the question's words as typed (8 of them): our tokenizer
+    # drops stopwords and frame words first, so the same-tokens figure above is the stricter.
+    row["rank_bm25_typed"] = percentiles(timed(
+        lambda qt: np.argpartition(-oracle.get_scores(qt[0].lower().split()), 2)[:3], sample))
     row["max_score_diff"] = max(
         float(np.abs(index.scores(t) - oracle.get_scores(t)).max()) for _, t in sample)
     return row
@@ -178,8 +182,11 @@ LINES: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
     ("  bm25s retrieve p50 / p99 (ms)", lambda r: "{:.3f} / {:.3f}".format(*r["bm25s"])),
     ("  rank-bm25 get_scores p50 (ms)",
      lambda r: f"{r['rank_bm25'][0]:.1f} (n={r['rank_bm25_n']})"),
+    ("  ...given the question as typed p50 (ms)", lambda r: f"{r['rank_bm25_typed'][0]:.1f}"),
     ("  max |score - rank-bm25|", lambda r: f"{r['max_score_diff']:.1e}"),
     ("rank-bm25 p50 / our answer p50", lambda r: f"{r['rank_bm25'][0] / r['answer'][0]:,.1f}x"),
+    ("  as typed / our answer p50",
+     lambda r: f"{r['rank_bm25_typed'][0] / r['answer'][0]:,.1f}x"),
     ("rank-bm25 p50 / our retrieve p50",
      lambda r: f"{r['rank_bm25'][0] / r['retrieve'][0]:,.0f}x"),
     ("bm25s p50 / our answer p50", lambda r: f"{r['bm25s'][0] / r['answer'][0]:.2f}x"),
@@ -212,8 +219,10 @@ def check_targets(row: dict[str, Any]) -> list[str]:
     checks = [
         ("answer p50 <= 0.5 ms", row["answer"][0] <= 0.5),
         ("answer p99 <= 2 ms", row["answer"][1] <= 2.0),
-        (">= 500x faster than rank-bm25 (whole answer)",
+        (">= 500x faster than rank-bm25 (whole answer, same tokens)",
          row["rank_bm25"][0] / row["answer"][0] >= 500),
+        (">= 500x faster than rank-bm25 (whole answer, question as typed, as the issue timed it)",
+         row["rank_bm25_typed"][0] / row["answer"][0] >= 500),
         (">= 500x faster than rank-bm25 (retrieval)",
          row["rank_bm25"][0] / row["retrieve"][0] >= 500),
         ("no slower than bm25s", row["answer"][0] <= row["bm25s"][0]),
