@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from bot.facts import AskedFact, read_question
 from bot.index import Hit, Index
@@ -19,6 +18,7 @@ from bot.text import (
     normalize_question,
     specificity,
     stem,
+    synonym_set,
     synonyms_of,
     tokenize,
     words,
@@ -288,13 +288,8 @@ def _weigh(concepts: list[QueryTerm], index: Index) -> Weighted:
     for term in {t.token: t for t in concepts}.values():
         distinct = index.idf_of(term.token) / index.max_idf
         weight = specificity(term.word) * term.weight * (IDF_FLOOR + (1 - IDF_FLOOR) * distinct)
-        weighted.append((term.token, weight, _synonym_set(term.token)))
+        weighted.append((term.token, weight, synonym_set(term.token)))
     return weighted
-
-
-@lru_cache(maxsize=4096)
-def _synonym_set(token: str) -> frozenset[str]:
-    return frozenset(synonyms_of(token))
 
 
 def _coverage(weighted: Weighted, hit: Hit) -> float:

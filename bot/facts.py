@@ -156,18 +156,27 @@ _PROPER_WORD = re.compile(r"[A-Z][\w'’-]+")
 _NOT_NAMES = {m.capitalize() for m in _MONTHS + _DAYS} | {"I"}
 
 
-# Each kind's pattern can only match a question holding one of these words: most questions
-# skip most patterns, which are tried at every position.
+# Each kind's pattern can only match a question holding one of these words (the question word,
+# or what follows "what"/"how"): most questions skip most patterns, tried at every position.
 _ASK_CUES: dict[FactKind, frozenset[str]] = {
     FactKind.SPEECH: frozenset({"what"}),
     FactKind.QUANTITY: frozenset(
-        "how what number amount net worth age height weight salary population budget size"
-        .split()),
+        "many much long old far close near big large often high low tall fast number "
+        "percentage percent amount proportion share size age price cost height weight salary "
+        "population budget worth".split()),
     FactKind.TIME: frozenset(
-        "when what which how date dates deadline timeline schedule".split()),
-    FactKind.PLACE: frozenset({"where", "what", "which"}),
-    FactKind.PERSON: frozenset({"who", "whom", "whose", "what", "which"}),
-    FactKind.REASON: frozenset({"why", "how", "what", "for"}),
+        "when year day date time month week hour season soon dates deadline timeline schedule"
+        .split()),
+    FactKind.PLACE: frozenset(
+        "where country countries city cities place places location locations region regions "
+        "state states town towns sea area province provinces".split()),
+    FactKind.PERSON: frozenset(
+        "who whom whose person people company organization organisation group official "
+        "officials leader leaders president presidents minister ministers secretary "
+        "ambassador ambassadors diplomat diplomats spokesman spokeswoman spokesperson envoy "
+        "envoys senator senators governor governors mayor mayors premier chancellor general "
+        "generals commander commanders founder founders ceo chief director king queen".split()),
+    FactKind.REASON: frozenset({"why", "come", "reason", "purpose"}),
 }
 
 

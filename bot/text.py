@@ -8,8 +8,8 @@ import math
 import re
 import unicodedata
 from collections.abc import Container, Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import Stemmer
 from rapidfuzz import process
@@ -258,9 +258,9 @@ def tokenize(text: str) -> list[str]:
     return [stem(w) for w in content_words(text)]
 
 
-@dataclass(frozen=True, slots=True)
-class QueryTerm:
-    """One token of a question with its weight and why it is there (asked, typo, synonym...)."""
+class QueryTerm(NamedTuple):
+    """One token of a question with its weight and why it is there (asked, typo, synonym...).
+    (A tuple: a question makes a dozen, and a frozen dataclass costs several times as much.)"""
 
     token: str
     weight: float
@@ -270,6 +270,19 @@ class QueryTerm:
 
 def synonyms_of(token: str) -> tuple[str, ...]:
     return _synonym_table().get(token, ())
+
+
+_NO_SYNONYMS: frozenset[str] = frozenset()
+
+
+def synonym_set(token: str) -> frozenset[str]:
+    """`synonyms_of`, as a set: what a passage's words are checked against."""
+    return _synonym_sets().get(token, _NO_SYNONYMS)
+
+
+@lru_cache(maxsize=1)
+def _synonym_sets() -> dict[str, frozenset[str]]:
+    return {token: frozenset(synonyms) for token, synonyms in _synonym_table().items()}
 
 
 @lru_cache(maxsize=1)
