@@ -47,6 +47,7 @@ IDF_FLOOR = 0.25  # what a word every passage holds still counts, relative to a 
 COVERAGE_BIAS = 0.5  # how far coverage may reorder BM25's ranking
 CONTEXT_CREDIT = 0.5  # ...and one matched only by the title or section heading
 UNKNOWN_SHARE = 0.5  # from this share of unknown words, a yes/no question goes unanswered
+UNKNOWN_SHARE_ANY = 0.6  # ...and any other question ("what's the weather in Beijing?")
 GENERIC_WIDEN = 3  # how many times more candidates a fact question of generic words looks at
 TENSE_PENALTY = 0.5  # a "when" answer about another time than asked goes after the others
 
@@ -138,7 +139,7 @@ class Evidence:
     has_content: bool
     context: tuple[str, ...]
     unknown_names: tuple[str, ...] = ()
-    unconfirmable: bool = False  # a yes/no question mostly in words no passage uses
+    unconfirmable: bool = False  # a question mostly in words no passage uses
 
 
 def gather(
@@ -165,8 +166,8 @@ def gather(
                 candidates, used = retry, context
     return Evidence(original, candidates, has_content or bool(used), used,
                     unknown_names(question, index),
-                    not used and bool(_YES_NO.match(question))
-                    and _unknown_share(own, index) >= UNKNOWN_SHARE)
+                    not used and _unknown_share(own, index) >= (
+                        UNKNOWN_SHARE if _YES_NO.match(question) else UNKNOWN_SHARE_ANY))
 
 
 def unknown_names(question: str, index: Index) -> tuple[str, ...]:
@@ -358,7 +359,8 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     if not evidence.has_content:
         return replace(refusal, reason="empty")
     # "Did the balloon carry any weapons?" of an article that never mentions either: a
-    # passage about the balloon can neither confirm it nor deny it.
+    # passage about the balloon can neither confirm it nor deny it; nor does one about
+    # Beijing tell "what's the weather in Beijing this weekend?".
     refused = evidence.unknown_names or evidence.unconfirmable
     covered = [] if refused else _covered(evidence.candidates, index, options)
     if not covered:

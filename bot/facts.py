@@ -33,8 +33,11 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
         r"\bwhat\s+(?:did|does|do|will|would|has|have|had)\b.*\b(?:say|said|tell|told|talk|"
         r"discuss|discussed|announce|state|write|wrote|post|tweet|comment|speak|reply|respond|"
         r"agree|promise|pledge)"
-        r"\w*\b|\bwhat\s+(?:was|were)\b.*\b(?:said|discussed|announced|agreed)\b",
-        re.IGNORECASE)),
+        r"\w*\b|\bwhat\s+(?:was|were)\b.*\b(?:said|discussed|announced|agreed)\b"
+        # How someone reacted is what they said or did in response.
+        r"|\bhow\s+(?:did|does|do|has|have|had|will|would|is|are|was|were)\b.*"
+        r"\b(?:react|respond|reply|replie|take|took|receive)\w*\b"
+        r"|\b(?:reaction|response|responses|reactions)\b", re.IGNORECASE)),
     (FactKind.QUANTITY, re.compile(
         r"\bhow\s+(?:many|much|long|old|far|close|near|big|large|often|high|low|tall|fast)\b"
         r"|\bwhat\s+(?:number|percentage|percent|amount|proportion|share|size|age|price|cost)\b"
@@ -137,7 +140,8 @@ _SPEECH_WORDS = frozenset(
     "declared remarked warned urged agreed agree wrote tweeted commented spoke speaks replied "
     "responded insisted argued claimed recognize recognise recognizes recognises recognized "
     "recognised acknowledge acknowledges acknowledged admitted admits conceded affirmed "
-    "confirmed".split())
+    "confirmed reacted reacts responds condemned condemns welcomed welcomes criticized "
+    "criticised protested denied denies praised blamed accused rejected".split())
 _REASON_WORDS = frozenset(
     "because due since as so therefore thus hence amid after following given result results "
     "resulting cause causes caused led lead leads sparked triggered prompted reason reasons "
@@ -159,7 +163,8 @@ _NOT_NAMES = {m.capitalize() for m in _MONTHS + _DAYS} | {"I"}
 # Each kind's pattern can only match a question holding one of these words (the question word,
 # or what follows "what"/"how"): most questions skip most patterns, tried at every position.
 _ASK_CUES: dict[FactKind, frozenset[str]] = {
-    FactKind.SPEECH: frozenset({"what"}),
+    FactKind.SPEECH: frozenset({"what", "how", "reaction", "reactions", "response",
+                                "responses"}),
     FactKind.QUANTITY: frozenset(
         "many much long old far close near big large often high low tall fast number "
         "percentage percent amount proportion share size age price cost height weight salary "

@@ -4,6 +4,7 @@ question words removed, Snowball stems; plus the query-side helpers (typo map, s
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import unicodedata
@@ -140,6 +141,7 @@ _SHORTHAND = {
     "abt": "about", "bc": "because", "cuz": "because", "pls": "please", "plz": "please",
     "thx": "thanks", "whos": "who is", "wats": "what is", "hows": "how is", "wheres": "where is",
     "whens": "when is", "b4": "before", "govt": "government", "gov": "government",
+    "wanna": "want to", "gonna": "going to",
 }
 _SHORTHAND_RE = re.compile(r"(?<![\w'’])(" + "|".join(map(re.escape, _SHORTHAND)) + r")(?![\w'’])",
                            re.IGNORECASE)
@@ -184,7 +186,7 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
      re.compile(r"\bdeal(?:s|ing|t)?\s+with\b", re.IGNORECASE), "handle"),
     (("turn", "turns", "turned", "turning"),
      re.compile(r"\bturn(?:s|ed|ing)?\s+out\b", re.IGNORECASE), "outcome"),
-    (("sore", "bone"), re.compile(r"\bsore\s+spots?\b|\bbones?\s+of\s+contention\b",
+    (("sore", "bone"), re.compile(r"\bsore\s+(?:spots?|points?)\b|\bbones?\s+of\s+contention\b",
                                   re.IGNORECASE), "sticking points"),
     # How people put a clash or a rank in a chat: "butting heads", "this high up".
     (("butt", "butting", "butted", "odds", "loggerheads"),
@@ -192,6 +194,12 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
                 re.IGNORECASE), "clashing"),
     (("high",), re.compile(r"\b(?:this\s+|so\s+|that\s+)?high[\s-]+(?:up|level)\b",
                            re.IGNORECASE), "senior"),
+    (("down",), re.compile(r"\b(?:comes?|came|coming)\s+down\s+to\b", re.IGNORECASE),
+     "depends on"),
+    # "keep the rivalry from turning into a war": prevent it.
+    (("keep", "keeps", "keeping", "kept"),
+     re.compile(r"\b(?:keep|keeps|keeping|kept)\b(?=(?:\s+[\w'’-]+){1,4}\s+from\b)",
+                re.IGNORECASE), "prevent"),
     (("together",), re.compile(r"\bwork(?:s|ed|ing)?\s+together\b", re.IGNORECASE),
      "cooperate"),
     (("get", "gets", "getting"),
@@ -203,15 +211,19 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
      r"who is \1"),
 )
 _PLAIN_WORD = re.compile(r"[a-z0-9]+")
+_MARKUP_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
 
 
 @lru_cache(maxsize=4096)  # compose and gather both read the question, follow-ups re-read
 def normalize_question(question: str) -> str:
     """A question as typed in a chat, with shorthand spelled out, idioms made literal and the
     lower-case country marked, so that it reads like the articles it is matched against."""
-    # Each rewrite runs only when the question holds a word it needs: most hold none.
-    present = set(_PLAIN_WORD.findall(question.lower()))
     text = question
+    if "<" in text or "&" in text:
+        # Markup pasted into a chat ("<b>spy balloon</b>", "&amp;") is not what is asked.
+        text = html.unescape(_MARKUP_TAG.sub(" ", text))
+    # Each rewrite runs only when the question holds a word it needs: most hold none.
+    present = set(_PLAIN_WORD.findall(text.lower()))
     if not present.isdisjoint(_SHORTHAND):
         text = _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(1).lower()], text)
         present = set(_PLAIN_WORD.findall(text.lower()))

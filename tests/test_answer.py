@@ -254,3 +254,10 @@ def test_a_yes_no_question_mostly_in_words_the_article_never_uses_is_not_confirm
     question: str, answered: bool
 ) -> None:
     assert compose(question, _summit_article()).answered is answered
+
+
+def test_any_question_mostly_in_words_the_article_never_uses_is_refused() -> None:
+    # One shared word ("harbour") does not make the weather a question the article answers.
+    article = _summit_article()
+    assert not compose("what's the weather like in the harbour this weekend", article).answered
+    assert compose("what's expected to dominate the harbour talks", article).answered

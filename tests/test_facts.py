@@ -319,3 +319,12 @@ def test_recognising_a_need_is_a_stated_position() -> None:
 @given(st.text(alphabet=st.sampled_from(list("ab9_ ,.;:!?'\"()-—–’“”…\n\t")), max_size=60))
 def test_a_passage_s_words_are_its_word_characters_between_punctuation(text: str) -> None:
     assert facts._words_of(text) == set(re.findall(r"\w+", text))
+
+
+@pytest.mark.parametrize("question", ["How did Beijing react to the visit?",
+                                      "How did China respond?",
+                                      "What was the reaction in Washington?"])
+def test_how_someone_reacted_is_asked_as_what_they_said(question: str) -> None:
+    assert asked_kind(question) is FactKind.SPEECH
+    assert not holds(FactKind.SPEECH, "The visit coincides with Xi's meeting with Gates.", question)
+    assert holds(FactKind.SPEECH, "Beijing condemned the decision.", question)

@@ -166,6 +166,9 @@ def test_fast_zipf_frequency_equals_wordfreq_on_its_own_word_list() -> None:
         ("what have they been butting heads over", "clashing"),
         ("are the two sides at odds", "clashing"),
         ("when did an official this high up visit", "senior"),
+        ("whats still stuck between them, like the main sore points", "sticking points"),
+        ("what does it all come down to in the end", "depends on"),
+        ("how do they wanna keep the rivalry from turning into a war", "want to prevent"),
     ],
 )
 def test_idioms_are_read_literally(question: str, reads_as: str) -> None:
@@ -225,3 +228,13 @@ def test_whether_something_matters_is_its_significance_but_what_is_the_matter_is
     assert "significance" in answer.citations[0].quote
     assert normalize_question("What's the matter?") == "what is wrong?"
     assert "matter" not in normalize_question("Will they talk, no matter what?")
+
+
+def test_markup_pasted_into_a_question_is_not_read_as_words() -> None:
+    from bot.text import normalize_question
+
+    read = normalize_question("What was the <b>spy balloon</b> incident? &amp; <i>now</i>")
+    assert "spy balloon" in read
+    assert "<b>" not in read
+    assert "amp" not in read
+    assert normalize_question("Is 3 < 5 & 6 > 2?") == "Is 3 < 5 & 6 > 2?"  # not markup
