@@ -34,7 +34,10 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
         r"discuss|discussed|announce|state|write|wrote|post|tweet|comment|speak|reply|respond|"
         r"agree|promise|pledge)"
         r"\w*\b|\bwhat\s+(?:was|were)\b.*\b(?:said|discussed|announced|agreed)\b"
-        # How someone reacted is what they said or did in response.
+        # What someone thinks of something is known from what they said...
+        r"|\bwhat\s+(?:does|do|did|will|would)\b.*\b(?:think|thinks|thought|believe|"
+        r"believes|feel|feels|felt)\b|\b(?:opinion|opinions)\s+(?:of|on|about)\b"
+        # ...and how someone reacted is what they said or did in response.
         r"|\bhow\s+(?:did|does|do|has|have|had|will|would|is|are|was|were)\b.*"
         r"\b(?:react|respond|reply|replie|take|took|receive)\w*\b"
         r"|\b(?:reaction|response|responses|reactions)\b", re.IGNORECASE)),
@@ -164,7 +167,7 @@ _NOT_NAMES = {m.capitalize() for m in _MONTHS + _DAYS} | {"I"}
 # or what follows "what"/"how"): most questions skip most patterns, tried at every position.
 _ASK_CUES: dict[FactKind, frozenset[str]] = {
     FactKind.SPEECH: frozenset({"what", "how", "reaction", "reactions", "response",
-                                "responses"}),
+                                "responses", "opinion", "opinions"}),
     FactKind.QUANTITY: frozenset(
         "many much long old far close near big large often high low tall fast number "
         "percentage percent amount proportion share size age price cost height weight salary "

@@ -323,8 +323,10 @@ def test_a_passage_s_words_are_its_word_characters_between_punctuation(text: str
 
 @pytest.mark.parametrize("question", ["How did Beijing react to the visit?",
                                       "How did China respond?",
-                                      "What was the reaction in Washington?"])
-def test_how_someone_reacted_is_asked_as_what_they_said(question: str) -> None:
+                                      "What was the reaction in Washington?",
+                                      "What does Blinken personally think of Xi?",
+                                      "what's his opinion of the talks"])
+def test_how_someone_reacted_or_what_they_think_is_asked_as_what_they_said(question: str) -> None:
     assert asked_kind(question) is FactKind.SPEECH
     assert not holds(FactKind.SPEECH, "The visit coincides with Xi's meeting with Gates.", question)
     assert holds(FactKind.SPEECH, "Beijing condemned the decision.", question)
