@@ -119,7 +119,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("considered", "seen", "regarded", "viewed", "deemed", "perceived"),
     ("country", "nation", "side"),
     ("prevent", "avoid", "avert"),
-    ("past", "last", "previous"),
+    ("past", "previous"),
     ("agree", "recognize", "recognise", "acknowledge", "accept"),
     ("china", "chinese", "beijing"),
     ("usa", "american", "americans", "washington"),
@@ -194,6 +194,10 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
                 re.IGNORECASE), "clashing"),
     (("high",), re.compile(r"\b(?:this\s+|so\s+|that\s+)?high[\s-]+(?:up|level)\b",
                            re.IGNORECASE), "senior"),
+    # "Over the last few years" is the past few years; "when did he last go" is not.
+    (("last",), re.compile(r"\blast(?=\s+(?:(?:few|couple\s+of|several|two|three|four|five|"
+                           r"ten)\s+)?(?:years?|months?|decades?|weeks?)\b)", re.IGNORECASE),
+     "past"),
     (("down",), re.compile(r"\b(?:comes?|came|coming)\s+down\s+to\b", re.IGNORECASE),
      "depends on"),
     # "keep the rivalry from turning into a war": prevent it.

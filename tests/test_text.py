@@ -169,6 +169,7 @@ def test_fast_zipf_frequency_equals_wordfreq_on_its_own_word_list() -> None:
         ("whats still stuck between them, like the main sore points", "sticking points"),
         ("what does it all come down to in the end", "depends on"),
         ("how do they wanna keep the rivalry from turning into a war", "want to prevent"),
+        ("what went wrong over the last few years", "past few years"),
     ],
 )
 def test_idioms_are_read_literally(question: str, reads_as: str) -> None:
@@ -182,7 +183,8 @@ def test_an_idiom_rewrite_leaves_other_questions_alone() -> None:
 
     for question in ["What is the role of trust?", "Who hopes for a thaw?",
                      "What did the officials work on?", "Is a trade deal likely?",
-                     "Did the talks turn to trade?", "How high are the stakes?"]:
+                     "Did the talks turn to trade?", "How high are the stakes?",
+                     "When did he last go there?"]:
         assert normalize_question(question) == question
 
 
