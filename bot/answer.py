@@ -120,7 +120,10 @@ class Candidate:
         if self.fact is None:
             return True
         if not self._held:
-            self._held.append(self.fact.held_by(self.hit.passage.text))
+            bit = self.fact.plain_bit
+            # The index worked out the plain kinds of fact each passage holds when it was built.
+            self._held.append(bool(self.hit.facts & bit) if bit and self.hit.facts >= 0
+                              else self.fact.held_by(self.hit.passage.text))
         return self._held[0]
 
     @property

@@ -275,23 +275,7 @@ class AskedFact:
             if not words.isdisjoint(cues):
                 lower = other.sub(" ", lower)
                 words = _words_of(lower)
-        if self.kind is FactKind.QUANTITY:
-            # A year is a date, not an amount: "since 2019" does not say how many.
-            return bool(not words.isdisjoint(_NUMBERS)
-                        or (_DIGITS.search(text) and _DIGITS.search(_YEARS.sub(" ", text))))
-        if self.kind is FactKind.REASON:
-            # "Why is Gates meeting Xi?" is not answered by a passage that only says he is:
-            # an answer gives a cause, a purpose, a need or a consequence, in so many words.
-            return not words.isdisjoint(_REASON_WORDS)
-        if self.kind is FactKind.SPEECH:
-            return bool(not words.isdisjoint(_SPEECH_WORDS) or (
-                (not words.isdisjoint(_SPEECH_CUES) or any(q in lower for q in "\"“"))
-                and _SPEECH_PHRASE.search(lower)))
-        if self.kind is FactKind.TIME:
-            if self.unit is None:
-                return bool(not words.isdisjoint(_TIME_WORDS) or (
-                    (not words.isdisjoint(_TIME_CUES) or _DIGITS.search(lower))
-                    and _TIME_PHRASE.search(lower)))
+        if self.kind is FactKind.TIME and self.unit is not None:
             if self.unit == "hour":
                 return bool(_CLOCK.search(lower))
             if self.unit in ("day", "date"):
@@ -309,9 +293,17 @@ class AskedFact:
         if self.identity:
             # "Who is Blinken?" is answered by what he is ("Secretary of State"), not his name.
             return not words.isdisjoint(_PERSON_WORDS)
-        if self.kind is FactKind.PLACE:
-            return bool(not words.isdisjoint(_PLACE_WORDS) or _has_name(text))
-        return bool(not words.isdisjoint(_PERSON_WORDS) or _has_name(text))
+        return _holds_plainly(self.kind, text, lower, words)
+
+    @property
+    def plain_bit(self) -> int:
+        """This fact's bit in `passage_facts`, or 0 when whether a passage holds it depends on
+        more of the question than its kind (a tense, a unit of time, a role, an identity)."""
+        if self.kind is FactKind.TIME and (self.past is not None or self.unit is not None):
+            return 0
+        if self.role or self.identity:
+            return 0
+        return _PLAIN_BITS[self.kind]
 
     def other_time(self, text: str) -> bool:
         """Whether a "when" question and a passage are about different times: "When is he
@@ -322,6 +314,49 @@ class AskedFact:
         if self.past:
             return bool(_NOT_PAST.search(text)) and not _PAST.search(text)
         return bool(_PAST.search(text)) and not _NOT_PAST.search(text)
+
+
+_PLAIN_BITS = {kind: 1 << i for i, kind in enumerate(FactKind)}
+
+
+def passage_facts(text: str) -> int:
+    """The kinds of fact `text` holds, as asked plainly ("how many", "when", "who"...), one
+    bit each (`AskedFact.plain_bit`): worked out once per passage when the index is built, so
+    that answering a question does not read every candidate passage again."""
+    lower = text.lower()
+    words = _words_of(lower)
+    bits = 0
+    for kind in (FactKind.QUANTITY, FactKind.TIME, FactKind.SPEECH, FactKind.REASON):
+        if _holds_plainly(kind, text, lower, words):
+            bits |= _PLAIN_BITS[kind]
+    place, person = not words.isdisjoint(_PLACE_WORDS), not words.isdisjoint(_PERSON_WORDS)
+    if not (place and person) and _has_name(text):  # a name is a place or a person
+        place = person = True
+    return bits | (_PLAIN_BITS[FactKind.PLACE] if place else 0) | (
+        _PLAIN_BITS[FactKind.PERSON] if person else 0)
+
+
+def _holds_plainly(kind: FactKind, text: str, lower: str, words: set[str]) -> bool:
+    """Whether a passage holds a fact of `kind`, whatever else the question says."""
+    if kind is FactKind.QUANTITY:
+        # A year is a date, not an amount: "since 2019" does not say how many.
+        return bool(not words.isdisjoint(_NUMBERS)
+                    or (_DIGITS.search(text) and _DIGITS.search(_YEARS.sub(" ", text))))
+    if kind is FactKind.REASON:
+        # "Why is Gates meeting Xi?" is not answered by a passage that only says he is:
+        # an answer gives a cause, a purpose, a need or a consequence, in so many words.
+        return not words.isdisjoint(_REASON_WORDS)
+    if kind is FactKind.SPEECH:
+        return bool(not words.isdisjoint(_SPEECH_WORDS) or (
+            (not words.isdisjoint(_SPEECH_CUES) or any(q in lower for q in "\"“"))
+            and _SPEECH_PHRASE.search(lower)))
+    if kind is FactKind.TIME:
+        return bool(not words.isdisjoint(_TIME_WORDS) or (
+            (not words.isdisjoint(_TIME_CUES) or _DIGITS.search(lower))
+            and _TIME_PHRASE.search(lower)))
+    if kind is FactKind.PLACE:
+        return bool(not words.isdisjoint(_PLACE_WORDS) or _has_name(text))
+    return bool(not words.isdisjoint(_PERSON_WORDS) or _has_name(text))
 
 
 def read_question(question: str) -> AskedFact | None:

@@ -19,6 +19,7 @@ from rank_bm25 import BM25Okapi
 from scipy import sparse
 
 from bot.corpus import analyse
+from bot.facts import passage_facts
 from bot.knowledge import KnowledgeBase, Passage
 from bot.text import QueryTerm, TypoMap, tokenize
 
@@ -76,6 +77,7 @@ class Hit:
     score: float
     matched: frozenset[str]
     in_text: frozenset[str] = frozenset()
+    facts: int = -1  # the passage's `passage_facts`, when the index knows them
 
 
 def passage_tokens(passage: Passage) -> list[str]:
@@ -95,6 +97,7 @@ class Index:
     avgdl: float
     surface: list[str]  # every word of the passages, titles and headings, most frequent first
     surface_counts: npt.NDArray[np.int64]
+    fact_bits: npt.NDArray[np.uint8]  # per passage, the kinds of fact it holds (facts.py)
 
     def __init__(
         self,
@@ -112,6 +115,8 @@ class Index:
         self.vocabulary = {term: i for i, term in enumerate(corpus.terms)}
         self._weigh(corpus.term_ids, corpus.doc_ids, corpus.in_text, len(corpus.terms))
         self._set_surface(corpus.surface_words)
+        self.fact_bits = np.fromiter((passage_facts(p.text) for p in self.passages),
+                                     dtype=np.uint8, count=len(self.passages))
 
     @classmethod
     def from_parts(
@@ -126,6 +131,7 @@ class Index:
         idf: Floats,
         avgdl: float,
         surface_words: list[tuple[str, int]],
+        fact_bits: npt.NDArray[np.uint8],
     ) -> Index:
         """An index restored from its saved parts (the on-disk cache), without rebuilding."""
         index = cls.__new__(cls)
@@ -134,6 +140,7 @@ class Index:
         index.vocabulary, index.matrix, index.idf = vocabulary, matrix, idf
         index.text_bits, index.avgdl = text_bits, avgdl
         index._set_surface(surface_words)
+        index.fact_bits = fact_bits
         return index
 
     def _set_surface(self, surface_words: list[tuple[str, int]]) -> None:
@@ -270,10 +277,10 @@ class Index:
         docs, scores = self._best(idx, weights, runs, k)
         matched, in_text = self._matched(idx, runs, docs)
         return [
-            Hit(self.passages[doc], score, frozenset(found), frozenset(own))
-            for doc, score, found, own in zip(
-                docs.tolist(), scores.tolist(), matched, in_text, strict=True
-            )
+            Hit(self.passages[doc], score, frozenset(found), frozenset(own), facts)
+            for doc, score, found, own, facts in zip(
+                docs.tolist(), scores.tolist(), matched, in_text, self.fact_bits[docs].tolist(),
+                strict=True)
         ]
 
     def _best(
@@ -355,7 +362,8 @@ class Index:
         """Bytes of the scoring arrays: the weight matrix with its own-text flags, and each
         term's idf and largest weight."""
         m = self.matrix
-        arrays = (m.data, m.indices, m.indptr, self.text_bits, self.idf, self._term_max)
+        arrays = (m.data, m.indices, m.indptr, self.text_bits, self.idf, self._term_max,
+                  self.fact_bits)
         return sum(int(a.nbytes) for a in arrays)
 
 

@@ -25,15 +25,15 @@ import numpy.typing as npt
 import Stemmer
 from scipy import sparse
 
-from bot import corpus, index, knowledge, text
+from bot import corpus, facts, index, knowledge, text
 from bot.index import Index
 from bot.knowledge import Document, KnowledgeBase, KnowledgeError, Passage, _document_files
 
 log = logging.getLogger(__name__)
-FORMAT = "2"
+FORMAT = "3"
 PREFIX = "kb-"
 _DECODE_BYTES = 1 << 20
-_SOURCES = (knowledge, text, corpus, index)  # and this module: what the entries are made by
+_SOURCES = (knowledge, text, corpus, facts, index)  # and this module: what the entries are made by
 
 
 class CacheError(Exception):
@@ -174,7 +174,7 @@ def entry_arrays(index: Index, key: str) -> dict[str, Any]:
         "key": np.array(key), "avgdl": np.array(index.avgdl), "k1": np.array(index.k1),
         "b": np.array(index.b), "digest": np.array(kb.digest),
         "data": m.data, "indices": m.indices, "indptr": m.indptr, "text_bits": index.text_bits,
-        "idf": index.idf, "surface_counts": index.surface_counts,
+        "fact_bits": index.fact_bits, "idf": index.idf, "surface_counts": index.surface_counts,
         "passage_document": _document_numbers(kb),
     }
     terms = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
@@ -273,6 +273,7 @@ def read_entry(
         vocabulary=vocabulary, matrix=matrix,
         text_bits=data["text_bits"], idf=data["idf"], avgdl=float(data["avgdl"]),
         surface_words=list(zip(surface, data["surface_counts"].tolist(), strict=True)),
+        fact_bits=data["fact_bits"],
     )
 
 
@@ -281,7 +282,7 @@ def _check(matrix: sparse.csr_matrix, data: dict[str, Any], n_terms: int, n_surf
     nnz = indices.size
     if (indptr.size != n_terms + 1 or indptr[0] != 0 or indptr[-1] != nnz
             or matrix.data.size != nnz or data["text_bits"].size != (nnz + 7) // 8
-            or data["idf"].size != n_terms
+            or data["idf"].size != n_terms or data["fact_bits"].size != matrix.shape[1]
             or data["surface_counts"].size != n_surface):
         raise CacheError("array sizes disagree")
     if nnz and (np.any(np.diff(indptr) < 0) or indices.min() < 0

@@ -207,9 +207,10 @@ def test_memory_is_counted_and_proportional_to_postings() -> None:
     nnz = index.matrix.nnz
     assert nnz == 30
     # Per stored weight: the weight, the passage number and one bit; per term: idf, largest
-    # weight, offsets.
+    # weight, offsets; per passage, a byte of the kinds of fact it holds.
     terms = len(index.vocabulary)
-    assert index.nbytes == nnz * (8 + 4) + (nnz + 7) // 8 + terms * 16 + (terms + 1) * 4
+    assert index.nbytes == (nnz * (8 + 4) + (nnz + 7) // 8 + terms * 16 + (terms + 1) * 4
+                            + len(index))
     assert index.in_text.tolist() == [True] * nnz
 
 

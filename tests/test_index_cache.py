@@ -57,6 +57,7 @@ def assert_same_index(restored: Index, built: Index) -> None:
         np.testing.assert_array_equal(getattr(restored.matrix, part), getattr(built.matrix, part))
     np.testing.assert_array_equal(restored.in_text, built.in_text)
     np.testing.assert_array_equal(restored.idf, built.idf)
+    np.testing.assert_array_equal(restored.fact_bits, built.fact_bits)
     assert restored.avgdl == built.avgdl
     for token in built.vocabulary:
         assert restored.search([token], k=5) == built.search([token], k=5)
