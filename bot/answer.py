@@ -99,9 +99,11 @@ class Answer:
     context: tuple[str, ...] = field(default=())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Candidate:
-    """A hit with the evidence used to accept or refuse it."""
+    """A hit with the evidence used to accept or refuse it. (Not frozen: a question makes ten
+    or thirty, and a frozen dataclass costs twice as much to make; nothing changes one but its
+    own fact check, remembered below.)"""
 
     hit: Hit
     coverage: float
@@ -112,19 +114,19 @@ class Candidate:
     topical: bool = False  # every word asked is the document's topic, held by most passages
     # Checking the fact costs more than the rest of a candidate, and most candidates are
     # refused for their words before it matters: it is checked once, when first asked.
-    _held: list[bool] = field(default_factory=list, compare=False, repr=False)
+    _held: bool | None = field(default=None, repr=False)
 
     @property
     def fact_ok(self) -> bool:
         """Whether the passage holds the kind of fact asked for (always, if none is asked)."""
         if self.fact is None:
             return True
-        if not self._held:
+        if self._held is None:
             bit = self.fact.plain_bit
             # The index worked out the plain kinds of fact each passage holds when it was built.
-            self._held.append(bool(self.hit.facts & bit) if bit and self.hit.facts >= 0
-                              else self.fact.held_by(self.hit.passage.text))
-        return self._held[0]
+            self._held = (bool(self.hit.facts & bit) if bit and self.hit.facts >= 0
+                          else self.fact.held_by(self.hit.passage.text))
+        return self._held
 
     @property
     def rank(self) -> float:
@@ -264,7 +266,7 @@ def _search(
     candidates = [
         Candidate(hit, _coverage(weighted_concepts, hit), fact,
                   _coverage(weighted_asked, hit) if asked and len(asked) < len(concepts) else 1.0,
-                  bool(asked) and all(t.token in hit.in_text for t in asked),
+                  bool(asked_tokens) and asked_tokens <= hit.in_text,
                   fact is not None and fact.other_time(hit.passage.text), generic)
         for hit in hits
     ]
