@@ -28,6 +28,7 @@ from bot.index import Index
 from bot.index_cache import CacheError, IndexCache
 from bot.knowledge import KnowledgeBase, KnowledgeError, _document_files, load_folder
 from bot.settings import Settings
+from bot.text import english_typos
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,9 @@ class KnowledgeService:
 
     def warm_up(self) -> None:
         """Answer one question now, so that the first person to ask does not wait while the
-        English word frequencies (~0.1 s) and the stemmer load."""
+        English word frequencies (~0.1 s), the stemmer and the English typo map load."""
         self.ask("Is this a warm-up question about the first section?")
+        english_typos()  # ~0.1 s, else paid by the first question with a typo
 
     def reload(self) -> ReloadReport:
         """Re-read the folder and swap in the new index; raises `KnowledgeError` and keeps the

@@ -240,3 +240,17 @@ def test_markup_pasted_into_a_question_is_not_read_as_words() -> None:
     assert "<b>" not in read
     assert "amp" not in read
     assert normalize_question("Is 3 < 5 & 6 > 2?") == "Is 3 < 5 & 6 > 2?"  # not markup
+
+
+def test_a_typo_the_articles_cannot_explain_is_read_as_the_english_word_meant() -> None:
+    from bot.text import analyze_question
+
+    vocabulary = {"summit", "plan", "first"}
+    typos = TypoMap([(w, 3) for w in vocabulary])
+    terms = analyze_question("when was the summit originaly suposed to happen", vocabulary, typos)
+    # "suposed" is "supposed" and "originaly" "original", whose synonyms the articles use.
+    assert {"plan", "first"} <= {t.token for t in terms}
+    # A rare but real word is not a typo of a common one ("crashing", a synonym of collision).
+    collision = {stem("collision")}
+    asked = analyze_question("were they clashing", collision, TypoMap([("collision", 3)]))
+    assert [t.token for t in asked] == [stem("clashing")]
