@@ -8,13 +8,14 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.facts import AskedFact, read_question
+from bot.facts import QUESTION_LEAD, AskedFact, read_question
 from bot.index import Hit, Index
 from bot.overview import asks_for_overview, leads
 from bot.text import (
     QueryTerm,
     analyze_question,
     content_words,
+    is_known,
     normalize_question,
     specificity,
     stem,
@@ -36,9 +37,9 @@ _CONTINUATION = re.compile(
     r"how\??$|when\??$|where\??$|who\??$)", re.IGNORECASE
 )
 _YES_NO = re.compile(
-    r"^\W*(?:(?:and|but|so|ok|okay|then|also|now|well)\W+)*(?:is|are|was|were|did|does|do|"
-    r"will|can|could|has|have|had|should|would|isn't|aren't|wasn't|weren't|didn't|doesn't|"
-    r"don't|won't|can't|hasn't|haven't)\b", re.IGNORECASE)
+    QUESTION_LEAD + r"(?:is|are|was|were|did|does|do|will|can|could|has|have|had|should|would|"
+    r"isn't|aren't|wasn't|weren't|didn't|doesn't|don't|won't|can't|hasn't|haven't)\b",
+    re.IGNORECASE)
 _WORD_SPAN = re.compile(r"[\w'’-]+")
 _SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"”’)\]]*|$)\s*")
 SYNONYM_CREDIT = 0.6  # a concept matched only through a synonym counts for this much
@@ -144,7 +145,7 @@ class Evidence:
     has_content: bool
     context: tuple[str, ...]
     unknown_names: tuple[str, ...] = ()
-    unconfirmable: bool = False  # a question mostly in words no passage uses
+    mostly_unknown: bool = False  # a question mostly in words no passage uses
 
 
 def gather(
@@ -195,10 +196,7 @@ def unknown_names(question: str, index: Index) -> tuple[str, ...]:
     names = []
     for match in capitals:
         for word in content_words(match.group()):
-            token = stem(word)
-            if token in index or index.typos.correct(word) is not None:
-                continue
-            if any(s in index for s in synonyms_of(token)):
+            if is_known(stem(word), index) or index.typos.correct(word) is not None:
                 continue
             names.append(match.group())
     return tuple(names)
@@ -208,8 +206,7 @@ def _unknown_share(own: list[QueryTerm], index: Index) -> float:
     """How much of what the question asks is in words the knowledge base never uses, nor any
     synonym of them, weighted by how specific each word is."""
     asked = [t for t in own if t.origin in ("asked", "typo")]
-    unknown = [t for t in asked if t.origin == "asked" and t.token not in index
-               and not any(s in index for s in synonyms_of(t.token))]
+    unknown = [t for t in asked if t.origin == "asked" and not is_known(t.token, index)]
     total = sum(specificity(t.word) for t in asked)
     return sum(specificity(t.word) for t in unknown) / total if total else 0.0
 
@@ -366,7 +363,7 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     # "Did the balloon carry any weapons?" of an article that never mentions either: a
     # passage about the balloon can neither confirm it nor deny it; nor does one about
     # Beijing tell "what's the weather in Beijing this weekend?".
-    refused = evidence.unknown_names or evidence.unconfirmable
+    refused = evidence.unknown_names or evidence.mostly_unknown
     covered = [] if refused else _covered(evidence.candidates, index, options)
     if not covered:
         return replace(refusal, reason="not_covered")

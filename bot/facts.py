@@ -11,7 +11,8 @@ from enum import Enum
 
 from bot.text import stem, synonyms_of, tokenize
 
-_LEAD = r"^\W*(?:(?:and|but|so|ok|okay|then|also|now|well)\W+)*"
+# What may open a question before its question word: "and when…?", "ok so who…?".
+QUESTION_LEAD = r"^\W*(?:(?:and|but|so|ok|okay|then|also|now|well)\W+)*"
 
 
 class FactKind(Enum):
@@ -49,22 +50,22 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
         r"worth)\b|\bnet\s+worth\b"
         r"|\b(?:age|height|population|budget|salary)\s+of\b", re.IGNORECASE)),
     (FactKind.TIME, re.compile(
-        _LEAD + r"when\b"
+        QUESTION_LEAD + r"when\b"
         r"|\b(?:what|which)\s+(?:\w+\s+)?(?:year|day|date|time|month|week|hour|season)\b"
         r"|\bon\s+what\s+date\b|\bhow\s+soon\b|\b(?:date|dates|deadline|timeline|schedule)\s*\??$",
         re.IGNORECASE)),
     (FactKind.PLACE, re.compile(
-        _LEAD + r"where\b|\b(?:in|at|to|from)\s+(?:what|which)\s+(?:country|city|place|"
+        QUESTION_LEAD + r"where\b|\b(?:in|at|to|from)\s+(?:what|which)\s+(?:country|city|place|"
         r"location|region|state|town|sea|area)\b|\b(?:what|which)\s+(?:country|countries|"
         r"city|cities|places?|locations?|regions?|towns?)\b"
         # "Which US state…", "which European countries…" ("what state is it in" is no place).
         r"|\bwhich\s+(?:[\w'-]+\s+)?(?:countries|country|cities|city|states?|provinces?|"
         r"regions?|towns?)\b", re.IGNORECASE)),
     (FactKind.REASON, re.compile(
-        _LEAD + r"(?:why|how\s+come)\b|\bwhat(?:'s|’s|\s+is|\s+was)\s+the\s+reason\b"
+        QUESTION_LEAD + r"(?:why|how\s+come)\b|\bwhat(?:'s|’s|\s+is|\s+was)\s+the\s+reason\b"
         r"|\bfor\s+what\s+(?:reason|purpose)\b", re.IGNORECASE)),
     (FactKind.PERSON, re.compile(
-        _LEAD + r"(?:who|whom)\b|\bwhose\b|\b(?:what|which)\s+(?:person|people|company|"
+        QUESTION_LEAD + r"(?:who|whom)\b|\bwhose\b|\b(?:what|which)\s+(?:person|people|company|"
         r"organi[sz]ation|group)\b|\b(?:what|which)\s+(?:[\w'-]+\s+){0,2}?" + _ROLES + r"\b",
         re.IGNORECASE)),
 )
@@ -205,9 +206,9 @@ def asked_kind(question: str) -> FactKind | None:
 _PAST = re.compile(r"\b(?:was|were|had|did)\b", re.IGNORECASE)
 _NOT_PAST = re.compile(r"\b(?:is|are|am|will|shall|going\s+to|set\s+to|plans?\s+to|"
                        r"scheduled\s+to|expected\s+to)\b", re.IGNORECASE)
-_ASKED_PAST = re.compile(_LEAD + r"(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?"
+_ASKED_PAST = re.compile(QUESTION_LEAD + r"(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?"
                          r"(?:was|were|did|had)\b", re.IGNORECASE)
-_ASKED_NOT_PAST = re.compile(_LEAD + r"(?:(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?"
+_ASKED_NOT_PAST = re.compile(QUESTION_LEAD + r"(?:(?:when|what\s+\w+|which\s+\w+)\W+(?:\w+\W+)?"
                              r"(?:is|are|will|does|do|'s)\b|when['’](?:s|re|ll)\b)",
                              re.IGNORECASE)
 _PAST_REFERENCE = re.compile(  # on lower-cased text

@@ -288,6 +288,11 @@ def synonyms_of(token: str) -> tuple[str, ...]:
     return _synonym_table().get(token, ())
 
 
+def is_known(token: str, vocabulary: Container[str]) -> bool:
+    """Whether the knowledge base uses `token`, or a synonym that can stand in for it."""
+    return token in vocabulary or any(s in vocabulary for s in synonyms_of(token))
+
+
 _NO_SYNONYMS: frozenset[str] = frozenset()
 
 
@@ -414,7 +419,7 @@ def analyze_question(
                 if token in vocabulary:
                     terms.append(QueryTerm(token, 1.0, "typo", word))
                     continue
-                if any(s in vocabulary for s in synonyms_of(token)):
+                if is_known(token, vocabulary):
                     terms.append(QueryTerm(token, 1.0, "asked", meant))
                     continue
                 token = stem(word)

@@ -350,3 +350,26 @@ def test_only_a_fact_asked_plainly_is_read_from_the_index(question: str, plain: 
     fact = facts.read_question(question)
     assert fact is not None
     assert bool(fact.plain_bit) is plain
+
+
+def test_a_fact_kind_s_cue_words_are_in_every_question_its_pattern_matches() -> None:
+    # The cues only spare questions the pattern: they must never hide one it would match.
+    import json
+
+    from helpers import ROOT
+
+    questions = [json.loads(line)["question"]
+                 for name in ("questions", "holdout", "blind")
+                 for line in (ROOT / "tests" / "eval" / f"{name}.jsonl").read_text().splitlines()]
+    questions += ["What's Xi's net worth?", "Blinken's age?", "the population of China",
+                  "Dates?", "How soon?", "On what date?", "whom did he meet",
+                  "which European countries objected", "How did Beijing respond?",
+                  "what's his opinion of it", "how come it was delayed"]
+    matched = 0
+    for question in questions:
+        present = set(facts._WORD.findall(question.lower()))
+        for kind, pattern in facts._ASKS:
+            if pattern.search(question):
+                matched += 1
+                assert not present.isdisjoint(facts._ASK_CUES[kind]), (kind, question)
+    assert matched > 100

@@ -22,10 +22,20 @@ QUESTIONS = ["What was the spy balloon incident?", "Who will Blinken meet?",
 Key = tuple[int, int]  # (chat id, message id) of a question
 
 
-def environment(api: FakeBotApi, knowledge_dir: Path, tmp_path: Path) -> dict[str, str]:
-    return bot_env(api, knowledge_dir, tmp_path, TOKEN) | {
+def set_up(api: FakeBotApi, knowledge_dir: Path, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """The bot's environment and log file, with every chat of the burst opened."""
+    for chat in CHATS:
+        api.private_chat(chat)
+    env = bot_env(api, knowledge_dir, tmp_path, TOKEN) | {
         "BOT_STATE_DIR": str(tmp_path / "state"), "BOT_RATE_LIMIT": "true",
         "BOT_LOG_LEVEL": "INFO"}
+    return env, tmp_path / "bot.log"
+
+
+async def ask_burst(api: FakeBotApi, questions: list[str]) -> list[Key]:
+    """Once the bot polls, every chat asks each of `questions` in turn."""
+    await api.wait_for_calls("getUpdates", timeout=60)
+    return [key for question in questions for key in ask_round(api, question)]
 
 
 def ask_round(api: FakeBotApi, question: str) -> list[Key]:
@@ -62,12 +72,9 @@ def answered_all(api: FakeBotApi, asked: list[Key]) -> Callable[[], bool]:
 async def test_a_kill_mid_burst_loses_nothing_and_repeats_only_answers_caught_in_flight(
     api: FakeBotApi, knowledge_dir: Path, tmp_path: Path
 ) -> None:
-    env, log = environment(api, knowledge_dir, tmp_path), tmp_path / "bot.log"
-    for chat in CHATS:
-        api.private_chat(chat)
+    env, log = set_up(api, knowledge_dir, tmp_path)
     async with bot_process(env, log) as first:
-        await api.wait_for_calls("getUpdates", timeout=60)
-        asked = [key for question in QUESTIONS for key in ask_round(api, question)]
+        asked = await ask_burst(api, QUESTIONS)
         await api.wait_for_messages(12, timeout=30)  # a third through the burst
         api.stall_next("sendMessage", seconds=1.0)
         await api.wait_until(lambda: any(e.method == "sendMessage" and e.status is None
@@ -112,12 +119,9 @@ async def test_a_kill_mid_burst_loses_nothing_and_repeats_only_answers_caught_in
 async def test_sigterm_mid_burst_answers_everything_it_took_and_the_restart_the_rest(
     api: FakeBotApi, knowledge_dir: Path, tmp_path: Path
 ) -> None:
-    env, log = environment(api, knowledge_dir, tmp_path), tmp_path / "bot.log"
-    for chat in CHATS:
-        api.private_chat(chat)
+    env, log = set_up(api, knowledge_dir, tmp_path)
     async with bot_process(env, log) as first:
-        await api.wait_for_calls("getUpdates", timeout=60)
-        asked = [key for question in QUESTIONS[:4] for key in ask_round(api, question)]
+        asked = await ask_burst(api, QUESTIONS[:4])
         await api.wait_for_messages(8, timeout=30)
         await stop(first, log)  # SIGTERM with most of the burst still to answer
     before_restart = len(api.sent_messages)
