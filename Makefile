@@ -1,12 +1,13 @@
 # Two commands do all the set-up: `make run` and `make test`. Each creates and fills
-# .venv on first use (and again whenever pyproject.toml changes).
+# .venv on first use (and again whenever pyproject.toml, setup.py or the C search loop
+# changes: the install compiles bot/_scoring.c).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test lint bench
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py bot/_scoring.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -16,7 +17,7 @@ run: $(BIN)/.installed
 	$(BIN)/python -m bot
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/ruff check bot tests benchmarks setup.py
 	$(BIN)/mypy
 
 test: lint

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import corpus as corpus_module
@@ -17,6 +17,20 @@ from bot.knowledge import Document, KnowledgeBase, Passage
 from bot.text import QueryTerm, tokenize
 
 WORDS = [f"w{i}" for i in range(12)]
+# The fixture below only swaps which search loop serves, once per test: nothing to reset
+# between hypothesis's examples.
+ANY_LOOP = [HealthCheck.function_scoped_fixture]
+
+
+@pytest.fixture(autouse=True, params=["c", "numpy"])
+def search_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs twice: through the C search loop, and through numpy without it
+    (as on a machine that could not compile it)."""
+    if request.param == "numpy":
+        monkeypatch.setattr(index_module, "_scoring", None)
+    elif index_module._scoring is None:
+        pytest.skip("the C search loop is not built (see tests/test_search_loop.py)")
+    return str(request.param)
 
 
 def knowledge_of(texts: list[str], section: str | None = None) -> KnowledgeBase:
@@ -57,7 +71,7 @@ corpora = st.lists(documents, min_size=1, max_size=25).filter(lambda c: any(c))
 queries = st.lists(st.sampled_from([*WORDS, "unknown", "other"]), min_size=1, max_size=6)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=ANY_LOOP)
 @given(corpus=corpora, query_list=st.lists(queries, min_size=1, max_size=4),
        k=st.integers(1, 30))
 def test_scores_and_ranking_equal_rank_bm25(corpus: list[list[str]],
@@ -183,7 +197,7 @@ def test_default_tokens_are_the_tokenizer_s_and_own_text_is_told_apart() -> None
     assert hits[1].in_text == set(tokenize("Montana"))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=ANY_LOOP)
 @given(st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=6))
 def test_fast_corpus_tokens_equal_tokenize_on_any_text(texts: list[str]) -> None:
     kb = knowledge_of(texts, section="Ünïcode heading")

@@ -59,6 +59,8 @@ def assert_same_index(restored: Index, built: Index) -> None:
     np.testing.assert_array_equal(restored.idf, built.idf)
     np.testing.assert_array_equal(restored.fact_bits, built.fact_bits)
     assert restored.avgdl == built.avgdl
+    # Restored arrays are served by the same search loop (C, when built) as built ones.
+    assert restored._kernel_fits == built._kernel_fits
     for token in built.vocabulary:
         assert restored.search([token], k=5) == built.search([token], k=5)
 
