@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from conftest import BOT_ID
 from fake_bot_api import FakeBotApi
+from fakebotapi.world import entities_for
 from telegram import Update
+from test_telegram_private import PHOTO, STICKER
 
 from bot.render import render_html
 from bot.telegram_bot.addressing import ANONYMOUS_ADMIN_ID
@@ -89,6 +91,24 @@ async def test_chatter_and_other_bots_are_ignored(
     assert answer.reply_to_message_id == addressed
     assert len(api.chat_actions) == 1
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_captions_are_questions_only_when_addressed_and_stickers_never(
+    api: FakeBotApi, bot: Any, group: int
+) -> None:
+    first = api.send_user_message(group, f"/ask {SPY}")
+    [answer] = await api.wait_for_messages(1)
+    api.send_user_message(group, extra=PHOTO | {"caption": SPY})  # not addressed
+    api.send_user_message(group, reply_to_message_id=answer.message_id, extra=STICKER)  # 👍
+    caption = f"@ThisBot {SPY}"
+    addressed = api.send_user_message(group, extra=PHOTO | {
+        "caption": caption, "caption_entities": entities_for(caption)})
+    replied = api.send_user_message(group, reply_to_message_id=answer.message_id,
+                                    extra=PHOTO | {"caption": "Where was it intercepted?"})
+    sent = await api.wait_for_messages(3)
+    assert [m.reply_to_message_id for m in sent] == [first, addressed, replied]
+    assert sent[1].raw_text == expected(bot, SPY)
+    assert sent[2].raw_text == expected(bot, "Where was it intercepted?", (SPY,))
 
 
 async def test_edits_and_channel_posts_get_no_answer(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import TOKEN
 from fake_bot_api import FakeBotApi
+from fakebotapi.world import entities_for
 from telegram import Update
 
 from bot.render import render_html
@@ -146,22 +147,37 @@ async def test_ask_command_and_mention_work_in_private_too(api: FakeBotApi, bot:
     assert "\n" not in usage.text
 
 
-@pytest.mark.parametrize("extra", [
-    {"sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512,
-                 "height": 512, "is_animated": False, "is_video": False}},
-    {"photo": [{"file_id": "p1", "file_unique_id": "q1", "width": 90, "height": 90}]},
-])
-async def test_messages_without_text_get_no_answer_and_no_error(
+STICKER = {"sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512,
+                       "height": 512, "is_animated": False, "is_video": False}}
+PHOTO = {"photo": [{"file_id": "p1", "file_unique_id": "q1", "width": 90, "height": 90}]}
+VOICE = {"voice": {"file_id": "v1", "file_unique_id": "w1", "duration": 3}}
+
+
+@pytest.mark.parametrize("extra", [STICKER, PHOTO, VOICE])
+async def test_a_message_without_text_gets_a_hint_and_no_error(
     api: FakeBotApi, bot: Any, caplog: pytest.LogCaptureFixture, extra: dict[str, Any]
 ) -> None:
     api.private_chat(42)
-    api.send_user_message(42, extra=extra)
+    media_id = api.send_user_message(42, extra=extra)
     question_id = api.send_user_message(42, SPY)
-    [answer] = await api.wait_for_messages(1)
-    # Updates of one chat are handled in order, so an answer to the sticker would be first.
+    hint, answer = await api.wait_for_messages(2)
+    # Updates of one chat are handled in order: the hint, then the answer.
+    assert hint.reply_to_message_id == media_id
+    assert "only read text" in hint.text
+    assert "<blockquote" not in hint.raw_text
     assert answer.reply_to_message_id == question_id
-    assert len(api.chat_actions) == 1
+    assert len(api.chat_actions) == 1  # a hint is not an answer: no "typing"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_a_photo_s_caption_is_the_question(api: FakeBotApi, bot: Any) -> None:
+    api.private_chat(42)
+    caption = f"@ThisBot {SPY}"
+    photo_id = api.send_user_message(42, extra=PHOTO | {
+        "caption": caption, "caption_entities": entities_for(caption)})
+    [answer] = await api.wait_for_messages(1)
+    assert answer.reply_to_message_id == photo_id
+    assert answer.raw_text == expected_html(bot, SPY)[0]  # the mention is not part of it
 
 
 async def test_edited_messages_are_not_answered(api: FakeBotApi, start_bot: Any) -> None:

@@ -56,10 +56,17 @@ def replies_to_bot(message: Message, bot_id: int) -> bool:
     )
 
 
+def text_of(message: Message) -> str:
+    """What a message says: its text, or the caption of its photo, video or file."""
+    return message.text or message.caption or ""
+
+
 def bot_mentions(message: Message, username: str, bot_id: int) -> list[MessageEntity]:
     """Entities that name this bot: `@username`, or a text mention of its user id."""
     wanted = "@" + username.casefold()
-    found = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+    kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    found = (message.parse_entities(kinds) if message.text is not None
+             else message.parse_caption_entities(kinds))
     return [
         entity
         for entity, text in found.items()
@@ -96,4 +103,4 @@ def addressed_question(message: Message, username: str, bot_id: int) -> str | No
     mentions = bot_mentions(message, username, bot_id)
     if not mentions and not replies_to_bot(message, bot_id):
         return None
-    return without_entities(message.text or "", mentions)
+    return without_entities(text_of(message), mentions)

@@ -105,6 +105,8 @@ def add_handlers(app: BotApp) -> None:
     # New messages from people only: edits, channel posts and other bots never get an answer.
     people = filters.UpdateType.MESSAGE & FROM_PEOPLE
     text = people & filters.TEXT & ~filters.COMMAND
+    # A photo, file or sticker instead of text: its caption is the question, if it has one.
+    media = people & ~filters.TEXT & (filters.CAPTION | filters.ATTACHMENT)
     app.add_handlers([
         CommandHandler("start", handlers.start, filters=people),
         CommandHandler("help", handlers.help_command, filters=people),
@@ -112,8 +114,9 @@ def add_handlers(app: BotApp) -> None:
         CommandHandler("reload", reload_command, filters=people),
         MessageHandler(people & filters.COMMAND & filters.ChatType.PRIVATE,
                        handlers.unknown_command),
-        MessageHandler(text & filters.ChatType.PRIVATE, handlers.private_question),
-        MessageHandler(text & filters.ChatType.GROUPS, handlers.group_message),
+        MessageHandler((text | media) & filters.ChatType.PRIVATE, handlers.private_question),
+        MessageHandler((text | (media & filters.CAPTION)) & filters.ChatType.GROUPS,
+                       handlers.group_message),
     ])
     app.add_error_handler(error_handler)
 

@@ -15,6 +15,7 @@ from bot.telegram_bot.addressing import (
     bot_mentions,
     command_question,
     replies_to_bot,
+    text_of,
     topic_of,
     without_entities,
 )
@@ -58,16 +59,22 @@ async def ask_command(update: Update, context: Context) -> None:
 
 
 async def private_question(update: Update, context: Context) -> None:
-    """In a private chat every text is a question (a mention of the bot is dropped from it)."""
+    """In a private chat every text, and every caption of a photo or file, is a question (a
+    mention of the bot is dropped from it); a sticker, a voice message or a bare photo gets a
+    hint, not silence."""
     message = update.effective_message
     if message is None:
         return
+    if not text_of(message):
+        await reply(context.bot, message, [replies.TEXT_ONLY])
+        return
     mentions = bot_mentions(message, context.bot.username, context.bot.id)
-    await _answer_or_hint(message, without_entities(message.text or "", mentions), context)
+    await _answer_or_hint(message, without_entities(text_of(message), mentions), context)
 
 
 async def group_message(update: Update, context: Context) -> None:
-    """In a group, only a message that mentions or replies to the bot; the rest is chatter."""
+    """In a group, only a message (or captioned photo or file) that mentions or replies to the
+    bot; the rest is chatter, and so is a sticker in reply to an answer."""
     message = update.effective_message
     if message is None:
         return

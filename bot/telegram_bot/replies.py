@@ -9,6 +9,8 @@ from html import escape
 from bot.serving import KnowledgeService
 
 ASK_USAGE = "Ask like this: <code>/ask your question</code>, or mention me with your question."
+TEXT_ONLY = ("I can only read text. Type your question, or write it as the caption of your "
+             "photo or file; /help shows what I can answer.")
 PRIVATE_UNKNOWN_COMMAND = "I don't know that command. Just type your question, or see /help."
 NOT_ADMIN = "Sorry, only the bot's admins can reload the knowledge base."
 ANONYMOUS_ADMIN = ("I can't tell which admin you are while you post anonymously, so I can't "
