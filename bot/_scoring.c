@@ -239,6 +239,8 @@ search(PyObject *self, PyObject *args)
      * find 0 and the scratch is left as it came. Scores are positive: 0 is never one. */
     if (k < 0)
         k = 0;
+    if (k > n) /* never more than there are passages, whatever k was asked */
+        k = n;
     heap = PyMem_Malloc(sizeof(Entry) * (size_t)(k > 0 ? k : 1));
     if (heap == NULL) {
         PyErr_NoMemory();

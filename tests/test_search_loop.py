@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pytest
@@ -120,14 +121,16 @@ def test_arrays_of_the_wrong_kind_or_size_are_refused_not_read() -> None:
     row = [index.vocabulary[vocab[0]]]
     scratch = np.zeros(len(index))
 
-    def search(**change: object) -> object:
+    def search(**change: object) -> list[Any]:
         parts: dict[str, object] = dict(
             indptr=indptr, indices=indices, data=data, text_bits=text_bits,
             fact_bits=fact_bits, rows=row, weights=[1.0], tokens=["a"], k=5, scratch=scratch)
         parts.update(change)
-        return scoring.search(*parts.values())
+        return scoring.search(*parts.values())  # type: ignore[no-any-return]
 
-    assert len(search()) == 5  # type: ignore[arg-type]
+    assert len(search()) == 5
+    everything = search(k=2**62)  # more than memory could hold is only every passage
+    assert len(everything) == index.postings(vocab[0]).size
     with pytest.raises(TypeError, match="indptr"):
         search(indptr=indptr.astype(np.int64))
     with pytest.raises(TypeError, match="scratch"):
