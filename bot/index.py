@@ -2,7 +2,9 @@
 
 rank-bm25 defines the scores (`LuceneBM25`); `Index` holds the same per-term weights in a
 terms x passages CSR matrix, so a question costs time in proportion to its words' postings,
-not to the size of the knowledge base.
+not to the size of the knowledge base. The search itself runs in one C call (`_scoring.c`) when
+that was built, and in numpy otherwise: the same hits to the last bit, the C loop about three
+times faster at 100,000 passages.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class Index:
     surface: list[str]  # every word of the passages, titles and headings, most frequent first
     surface_counts: npt.NDArray[np.int64]
     fact_bits: npt.NDArray[np.uint8]  # per passage, the kinds of fact it holds (facts.py)
+    _scratch: threading.local  # per thread, the C loop's scores: one float64 per passage
 
     def __init__(
         self,
