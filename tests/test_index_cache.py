@@ -8,10 +8,12 @@ import os
 import struct
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from bot import index_cache
 from bot.index import Index
 from bot.index_cache import PREFIX, IndexCache, entry_key, folder_files, knowledge_files
 from bot.knowledge import load_folder
@@ -199,3 +201,12 @@ def test_a_folder_the_loader_rejects_is_a_miss_not_an_error(
     cache.save(Index(load_folder(folder)))
     (folder / "broken.md").write_bytes(b"\x00\x01binary")
     assert cache.restore(folder, 1.5, 0.75) is None
+
+
+@pytest.mark.parametrize("size", [0, 1, 2**16 - 1, 2**16, 2**16 + 1, 3 * 2**16 + 5])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float64, np.bool_])
+def test_arrays_become_lists_a_slice_at_a_time_with_nothing_lost(size: int, dtype: Any) -> None:
+    array = (np.arange(size) * 7 % 1000).astype(dtype)
+    listed = index_cache._listed(array)
+    assert listed == array.tolist()
+    assert all(type(a) is type(b) for a, b in zip(listed, array.tolist(), strict=True))
