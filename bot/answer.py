@@ -401,8 +401,10 @@ def overview_answer(question: str, index: Index, options: AnswerOptions) -> Answ
     not ranked by the question (its words are in no passage), so their score is 0."""
     chosen = leads(index.knowledge, options.max_citations)
     citations = tuple(cite(Hit(p, 0.0, frozenset()), options.max_quote_chars) for p in chosen)
-    # What a follow-up ("when?", "who is he?") is read with: the lead it was just shown.
-    return Answer(question, True, citations, scope=scope_of(index), context=(chosen[0].text,))
+    # What a follow-up ("when?", "who is he?") is read with: the news itself, the first
+    # paragraph quoted (passages are in order of document id, then paragraph).
+    lead = min(chosen, key=lambda p: (p.document.id, p.paragraph))
+    return Answer(question, True, citations, scope=scope_of(index), context=(lead.text,))
 
 
 def scope_of(index: Index) -> str:

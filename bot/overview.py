@@ -2,8 +2,8 @@
 and the passages that answer them: the leads, where news articles say what they are about.
 
 Retrieval cannot answer these: their words ("article", "about") are in no passage, or in every
-one. The answer quotes each article's first paragraph and, when it has one, the paragraph that
-describes the article itself ("This article delves into…").
+one. The answer quotes the paragraph that describes the article itself ("This article delves
+into…"), when it has one, and its first paragraph.
 """
 
 from __future__ import annotations
@@ -49,9 +49,10 @@ def asks_for_overview(question: str, in_conversation: bool = False) -> bool:
 
 
 def leads(knowledge: KnowledgeBase, limit: int) -> list[Passage]:
-    """What answers an overview question, at most `limit` passages: with one article its first
-    paragraph and the one describing the article (else its second); with several, the first
-    paragraph of each, in reading order."""
+    """What answers an overview question, at most `limit` passages, the first paragraph of each
+    article among them: with one article, the paragraph describing it ("This article delves
+    into…": what was asked, in so many words) and then its first paragraph, else its first two;
+    with several, the first paragraph of each, in reading order."""
     by_document: dict[str, list[Passage]] = {}
     for passage in knowledge.passages:
         by_document.setdefault(passage.document.id, []).append(passage)
@@ -59,4 +60,4 @@ def leads(knowledge: KnowledgeBase, limit: int) -> list[Passage]:
         return [passages[0] for passages in by_document.values()][:limit]
     [passages] = by_document.values()
     describing = [p for p in passages[1:] if _SELF_DESCRIBING.match(p.text)]
-    return (passages[:1] + (describing or passages[1:2]))[:limit]
+    return (describing[:1] + passages[:1] if describing else passages[:2])[:limit]

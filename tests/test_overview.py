@@ -39,15 +39,26 @@ def test_in_a_conversation_it_means_what_was_just_discussed() -> None:
     assert "balloon" in follow_up.citations[0].quote
 
 
-def test_the_article_s_lead_and_its_own_description_answer() -> None:
+def test_the_article_s_own_description_and_its_lead_answer() -> None:
     index = shipped_index()
     answer = compose("What is this article about?", index)
     assert answer.answered
     first, second = answer.citations
-    assert first.paragraph == 1
-    assert first.quote == index.passages[0].text
-    assert second.quote.startswith("This article")
+    # What the article says it is about comes first: that is what was asked.
+    assert first.quote.startswith("This article")
+    assert second.paragraph == 1
+    assert second.quote == index.passages[0].text
     assert all(c.score == 0.0 for c in answer.citations)
+    assert answer.context == (index.passages[0].text,)
+
+
+def test_without_a_description_the_first_two_paragraphs_answer(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "kb", {
+        "a.md": "# Volcanoes\n\nMagma rises under Iceland.\n\nIt erupts often.\n\nThe end.\n"})
+    answer = compose("What is this article about?", Index(load_folder(folder)))
+    assert [c.quote for c in answer.citations] == ["Magma rises under Iceland.",
+                                                    "It erupts often."]
+    assert answer.context == ("Magma rises under Iceland.",)
 
 
 def test_with_several_articles_each_one_s_lead_answers(tmp_path: Path) -> None:
