@@ -261,3 +261,17 @@ def test_any_question_mostly_in_words_the_article_never_uses_is_refused() -> Non
     article = _summit_article()
     assert not compose("what's the weather like in the harbour this weekend", article).answered
     assert compose("what's expected to dominate the harbour talks", article).answered
+
+
+def test_restoring_is_rebuilding_and_important_is_crucial() -> None:
+    # The asked words are not the article's: "restoring" is said "rebuilding", "important"
+    # "crucial". Without them the passage naming the wall twice would rank first.
+    index = Index(knowledge_from_paragraphs([
+        "Rebuilding the harbour wall is crucial for the town's fishing fleet.",
+        "The council voted on the harbour wall again, and the harbour wall vote passed.",
+        "The ferry timetable changes in spring.",
+        "Tourists visit the old lighthouse every summer.",
+    ]))
+    answer = compose("How important is restoring the harbour wall?", index)
+    assert answer.answered
+    assert answer.citations[0].quote.startswith("Rebuilding the harbour wall")
