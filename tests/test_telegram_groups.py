@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,9 +15,10 @@ from fakebotapi.world import entities_for
 from telegram import Update
 from test_telegram_private import PHOTO, STICKER
 
+from bot.conversation import Conversations
 from bot.render import render_html
 from bot.telegram_bot.addressing import ANONYMOUS_ADMIN_ID
-from bot.telegram_bot.runtime import runtime_of
+from bot.telegram_bot.runtime import RUNTIME_KEY, runtime_of
 
 GROUP = -1001
 SPY = "What was the spy balloon incident?"
@@ -142,6 +144,21 @@ async def test_reply_to_an_answer_continues_its_conversation_whoever_replies(
     follow_up = (await api.wait_for_messages(3))[2]
     assert follow_up.raw_text == expected(bot, "When was it?", (SPY,))
     assert follow_up.raw_text != expected(bot, "When was it?", ("Who will Blinken meet?",))
+
+
+async def test_a_reply_to_an_answer_this_process_forgot_continues_from_its_quote(
+    api: FakeBotApi, bot: Any, group: int
+) -> None:
+    api.send_user_message(group, f"/ask {SPY}")
+    [spy_answer] = await api.wait_for_messages(1)
+    quote = runtime_of(bot.bot_data).service.ask(SPY).citations[0].quote
+    # As after a restart, or when another instance behind the webhook sent the answer.
+    bot.bot_data[RUNTIME_KEY] = replace(runtime_of(bot.bot_data), conversations=Conversations())
+    api.send_user_message(group, "When was it?", reply_to_message_id=spy_answer.message_id)
+    follow_up = (await api.wait_for_messages(2))[1]
+    assert follow_up.raw_text == expected(bot, "When was it?", (quote,))
+    assert "<blockquote>" in follow_up.raw_text
+    assert "<blockquote>" not in expected(bot, "When was it?")  # it needed the thread
 
 
 async def test_group_and_private_contexts_are_isolated(

@@ -76,6 +76,14 @@ def bot_mentions(message: Message, username: str, bot_id: int) -> list[MessageEn
     ]
 
 
+def first_quote(message: Message) -> str:
+    """The passage one of our answers quoted first, its best (a blockquote); "" for a hint or
+    a refusal."""
+    kinds: list[str | None] = [MessageEntity.BLOCKQUOTE, MessageEntity.EXPANDABLE_BLOCKQUOTE]
+    found = message.parse_entities(kinds)
+    return min(found.items(), key=lambda item: item[0].offset)[1] if found else ""
+
+
 def without_entities(text: str, entities: Iterable[MessageEntity]) -> str:
     """`text` with the entities cut out and the spacing and edge punctuation tidied."""
     # Entity offsets count UTF-16 code units, so cut in that encoding.

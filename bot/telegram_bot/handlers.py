@@ -14,6 +14,7 @@ from bot.telegram_bot.addressing import (
     addressed_question,
     bot_mentions,
     command_question,
+    first_quote,
     replies_to_bot,
     text_of,
     topic_of,
@@ -113,4 +114,9 @@ def _earlier_turn(message: Message, thread: Thread, context: Context) -> Turn | 
         turn = conversations.answered_by((message.chat_id, replied.message_id))
         if turn is not None:
             return turn
+        # An answer this process never sent or has forgotten (another instance behind the
+        # webhook sent it, or it was sent before a restart): what it quoted carries the thread.
+        quoted = first_quote(replied)
+        if quoted:
+            return Turn(quoted)
     return conversations.latest(thread)
