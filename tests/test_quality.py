@@ -11,7 +11,7 @@ benchmarks/quality.py`, default settings), so a regression fails CI:
 The same floors, measured the same way, guard the independently written set in
 tests/eval/holdout.jsonl (hit@1 0.960, hit@3 0.960, wrongly refused 0.000, refused 0.800), and
 the four sets written blind in the way people type in a chat, tests/eval/blind.jsonl (hit@1
-0.864, hit@3 0.946, wrongly refused 0.027, refused 0.757).
+0.891, hit@3 0.946, wrongly refused 0.027, refused 0.757).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ HOLDOUT = ROOT / "tests" / "eval" / "holdout.jsonl"
 HOLDOUT_FLOORS = {"hit@1": 0.86, "hit@3": 0.92, "refused": 0.7}
 HOLDOUT_WRONGLY_REFUSED_CEILING = 0.05
 BLIND = ROOT / "tests" / "eval" / "blind.jsonl"
-BLIND_FLOORS = {"hit@1": 0.83, "hit@3": 0.91, "refused": 0.72}
+BLIND_FLOORS = {"hit@1": 0.86, "hit@3": 0.91, "refused": 0.72}
 BLIND_WRONGLY_REFUSED_CEILING = 0.06
 
 
