@@ -156,8 +156,10 @@ def gather(
 ) -> Evidence:
     """Search for `question`, with earlier questions when it leans on them."""
     original, question = question, normalize_question(question)
-    own = analyze_question(question, index.vocabulary, index.typos)
     fact = read_question(question)
+    own = analyze_question(question, index.vocabulary, index.typos)
+    if fact is not None and fact.unit_words:
+        own = [t for t in own if t.word.lower() not in fact.unit_words]
     has_content = any(t.origin in ("asked", "typo") for t in own)
     context = tuple(context)[: options.context_depth]
     used: tuple[str, ...] = ()

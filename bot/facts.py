@@ -112,6 +112,11 @@ _CLOCK = re.compile(  # on lower-cased text
     r"|\b(?:noon|midnight|morning|afternoon|evening|night|overnight|tonight|dawn|dusk)\b")
 _TIME_UNIT = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(day|date|year|month)\b", re.IGNORECASE)
 _DAY_WORDS = frozenset([*_DAYS, "today", "tomorrow", "yesterday", "tonight"])
+_UNIT_WORDS = {
+    "day": frozenset(["day", "days", "week", "weekday"]), "date": frozenset(["date", "dates"]),
+    "year": frozenset(["year", "years"]), "month": frozenset(["month", "months"]),
+    "hour": frozenset(["hour", "hours"]),
+}
 _MONTH_WORDS = frozenset(_MONTHS)
 _MONTH_ALTERNATION = "|".join(_MONTHS)
 _DAY_OF_MONTH = re.compile(  # on lower-cased text
@@ -295,6 +300,13 @@ class AskedFact:
             # "Who is Blinken?" is answered by what he is ("Secretary of State"), not his name.
             return not words.isdisjoint(_PERSON_WORDS)
         return _holds_plainly(self.kind, text, lower, words)
+
+    @property
+    def unit_words(self) -> frozenset[str]:
+        """The words naming the unit of time asked ("what *day* of the *week*"): the fact check
+        looks for that unit ("Sunday"), so they are no words a passage should share."""
+        return _UNIT_WORDS.get(self.unit or "", frozenset()) if self.kind is FactKind.TIME \
+            else frozenset()
 
     @property
     def plain_bit(self) -> int:
