@@ -30,6 +30,12 @@ _ROLES = (r"(?:officials?|leaders?|president|presidents|ministers?|secretary|amb
           r"premier|chancellor|generals?|commanders?|founders?|ceo|chief|director|king|queen)")
 
 _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
+    # How long it has been since something ("how long ago", "how many years since") is asked
+    # as a time: "since 2019" answers it, though a year is no amount.
+    (FactKind.TIME, re.compile(
+        r"\bhow\s+long\s+(?:ago|has\s+it\s+been|since)\b|\bsince\s+when\b"
+        r"|\bhow\s+many\s+(?:years|months|weeks|days)\s+(?:ago|since|has\s+it\s+been|"
+        r"have\s+passed)\b", re.IGNORECASE)),
     (FactKind.SPEECH, re.compile(
         r"\bwhat\s+(?:did|does|do|will|would|has|have|had)\b.*\b(?:say|said|tell|told|talk|"
         r"discuss|discussed|announce|state|write|wrote|post|tweet|comment|speak|reply|respond|"
@@ -179,8 +185,8 @@ _ASK_CUES: dict[FactKind, frozenset[str]] = {
         "percentage percent amount proportion share size age price cost height weight salary "
         "population budget worth".split()),
     FactKind.TIME: frozenset(
-        "when year day date time month week hour season soon dates deadline timeline schedule"
-        .split()),
+        "when year day date time month week hour season soon dates deadline timeline schedule "
+        "long since many".split()),
     FactKind.PLACE: frozenset(
         "where country countries city cities place places location locations region regions "
         "state states town towns sea area province provinces".split()),

@@ -292,3 +292,16 @@ def test_the_unit_of_time_asked_is_looked_for_not_matched_as_a_word(question: st
     answer = compose(question, index)
     assert answer.answered
     assert "Tuesday" in answer.citations[0].quote
+
+
+def test_how_long_it_has_been_is_answered_by_the_year_since() -> None:
+    index = Index(knowledge_from_paragraphs([
+        "No ferry has crossed to the island since 2019, when the old pier closed.",
+        "The new ferry link cost twice what the council planned.",
+        "Tourists visit the old lighthouse every summer.",
+    ]))
+    answer = compose("How long has it been since a ferry crossed to the island?", index)
+    assert answer.answered
+    assert "since 2019" in answer.citations[0].quote
+    # How long something lasts is an amount: the year does not say.
+    assert not compose("How long does the ferry crossing to the island take?", index).answered

@@ -36,6 +36,12 @@ FENTANYL_AMOUNT = "How much fentanyl reaches the US each year?"
         ("Which official visited China in 2019?", FactKind.PERSON),
         ("What did Blinken say after landing?", FactKind.SPEECH),
         ("What was discussed at the meeting?", FactKind.SPEECH),
+        # How long it has been is a time ("since 2019"); how long something lasts, an amount.
+        ("How long has it been since a US official visited?", FactKind.TIME),
+        ("How many years since the last visit?", FactKind.TIME),
+        ("how long ago was the balloon incident", FactKind.TIME),
+        ("How long will Blinken stay?", FactKind.QUANTITY),
+        ("How many years did the talks last?", FactKind.QUANTITY),
     ],
 )
 def test_asked_kind(question: str, kind: FactKind) -> None:
