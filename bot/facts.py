@@ -56,13 +56,14 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
         r"worth)\b|\bnet\s+worth\b"
         r"|\b(?:age|height|population|budget|salary)\s+of\b", re.IGNORECASE)),
     (FactKind.TIME, re.compile(
-        QUESTION_LEAD + r"when\b"
+        QUESTION_LEAD + r"when\b|\bwhen\s*\?*\s*$"  # ...or last: "blinken china trip when?"
         r"|\b(?:what|which)\s+(?:\w+\s+)?(?:year|day|date|time|month|week|hour|season)\b"
         r"|\bon\s+what\s+date\b|\bhow\s+soon\b|\b(?:date|dates|deadline|timeline|schedule)\s*\??$",
         re.IGNORECASE)),
     (FactKind.PLACE, re.compile(
-        QUESTION_LEAD + r"where\b|\b(?:in|at|to|from)\s+(?:what|which)\s+(?:country|city|place|"
-        r"location|region|state|town|sea|area)\b|\b(?:what|which)\s+(?:country|countries|"
+        QUESTION_LEAD + r"where\b|\bwhere\s*\?*\s*$"
+        r"|\b(?:in|at|to|from)\s+(?:what|which)\s+(?:country|city|place|location|region|state|"
+        r"town|sea|area)\b|\b(?:what|which)\s+(?:country|countries|"
         r"city|cities|places?|locations?|regions?|towns?)\b"
         # "Which US state…", "which European countries…" ("what state is it in" is no place).
         r"|\bwhich\s+(?:[\w'-]+\s+)?(?:countries|country|cities|city|states?|provinces?|"

@@ -8,7 +8,7 @@ import html
 import math
 import re
 import unicodedata
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -162,11 +162,16 @@ _LOWER_US = re.compile(
 
 # Idioms whose words mean something else in an article: "the point of" a visit is its purpose,
 # not a "sticking point".
-_IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+_IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str | Callable[[re.Match[str]], str]],
+              ...] = (
     # (words one of which the idiom needs: checked first, as most questions hold none), ...
     (("point",), re.compile(r"\b(?:the|what'?s\s+the)\s+point\s+(?:of|in|behind)\b",
                             re.IGNORECASE), "the purpose of"),
     (("for",), re.compile(r"\bwhat\s+for\s*\?", re.IGNORECASE), "for what purpose?"),
+    # "What does Blinken want?" asks what he is after: his objective.
+    (("want", "wants", "wanted"),
+     re.compile(r"\bwhat\s+(?:does|do|did)\s+([\w' -]+?)\s+want\s*(?=\?*\s*$)", re.IGNORECASE),
+     r"what is the objective of \1"),
     # What someone is "hoping to achieve" is their objective, not their hopes or expectations.
     (("achieve", "accomplish", "gain", "get", "win", "secure"),
      re.compile(r"\b(?:hop|want|aim|try|tri|expect|seek|look|plan)\w*\s+to\s+(?:achieve|"
@@ -181,6 +186,9 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
      "what is wrong"),
     (("matter",), re.compile(r"\bno\s+matter\b", re.IGNORECASE), ""),
     # "How big a deal is it?" asks how significant it is, not for a size.
+    # "What's the deal with the balloon?" asks what there is to know about it.
+    (("deal",), re.compile(r"\bwhat(?:'s|’s|s|\s+is)\s+the\s+deal\s+(?:with|about)\b",
+                           re.IGNORECASE), "what about"),
     (("deal",), re.compile(r"\bhow\s+big\s+(?:of\s+)?(?:a\s+)?deal\b", re.IGNORECASE),
      "how significant"),
     (("deal",), re.compile(r"\b(?:a\s+)?big\s+deal\b", re.IGNORECASE), "significant"),
@@ -210,6 +218,13 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
      "cooperate"),
     (("get", "gets", "getting"),
      re.compile(r"\bget(?:s|ting)?\s+(?:through|past|over)\b", re.IGNORECASE), "overcome"),
+    # "What's the US secretary of state's name?" asks who holds that title (but "the name of
+    # the article" is its title).
+    (("name",), re.compile(r"\bwhat(?:'s|’s|s|\s+is|\s+was)\s+(?:the\s+)?name\s+of\s+(the\s+)?"
+                           r"(?!(?:article|story|text|piece|report|document|post|page)\b)"
+                           r"([\w' -]+?)\s*(?=\?|$)|\bwhat(?:'s|’s|s|\s+is|\s+was)\s+(the\s+)?"
+                           r"([\w -]+?)(?:'s|’s)\s+name\b", re.IGNORECASE),
+     lambda m: f"who is {m.group(1) or m.group(3) or ''}{m.group(2) or m.group(4)}"),
     # "What's Blinken's job title?" asks who he is.
     (("job", "title", "role", "position", "post", "rank"),
      re.compile(r"\b[Ww]hat(?:'s|’s|\s+is|\s+was)\s+((?:[A-Z][\w-]*\s+){0,2}[A-Z][\w-]*)(?:'s|’s)"

@@ -42,6 +42,9 @@ FENTANYL_AMOUNT = "How much fentanyl reaches the US each year?"
         ("how long ago was the balloon incident", FactKind.TIME),
         ("How long will Blinken stay?", FactKind.QUANTITY),
         ("How many years did the talks last?", FactKind.QUANTITY),
+        # Typed as keywords, the question word comes last.
+        ("blinken china trip when?", FactKind.TIME),
+        ("near collision where", FactKind.PLACE),
     ],
 )
 def test_asked_kind(question: str, kind: FactKind) -> None:
