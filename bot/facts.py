@@ -112,6 +112,12 @@ _TIME_CUES = frozenset("week month year years decade century hours days weeks mo
                        "shortly imminently immediately".split())
 # "On what date…" asks for a day: a passage that gives only the month does not say.
 # "What time does he land?" asks for the hour; "what time of year" does not.
+_MONEY_ASKED = re.compile(r"\b(?:cost|costs|costing|price|prices|priced|spend|spent|spending|"
+                          r"pay|paid|paying|budget|worth|money|expensive|fund|funds|funding)\b",
+                          re.IGNORECASE)
+_MONEY = re.compile(  # on lower-cased text
+    r"[$£€¥]\s?\d|\b\d[\d,.]*\s*(?:k|m|bn)?\s*(?:dollars?|usd|euros?|pounds?|yuan|rmb|"
+    r"renminbi|yen|rupees?|francs?)\b|\b(?:million|billion|trillion)\b")
 _HOUR_ASKED = re.compile(r"\b(?:what|which)\s+(?:time|hour)\b(?!\s+of\b)", re.IGNORECASE)
 _EXACT = re.compile(r"\b(?:exact|exactly|precise|precisely)\b", re.IGNORECASE)
 _CLOCK = re.compile(  # on lower-cased text
@@ -263,6 +269,8 @@ class AskedFact:
             elif unit is None and _EXACT.search(question):
                 unit = "date"  # "When exactly…?": a month or a year is not exact
             return cls(kind, past=_tense_asked(question), unit=unit)
+        if kind is FactKind.QUANTITY and _MONEY_ASKED.search(question):
+            return cls(kind, unit="money")  # "How much did it cost?": "two superpowers" is no price
         if kind is FactKind.PERSON:
             held = _ROLE_HOLDER.search(question)
             role: tuple[frozenset[str], ...] = ()
@@ -296,6 +304,8 @@ class AskedFact:
             if self.unit == "year":
                 return bool(_YEAR.search(lower))
             return not words.isdisjoint(_MONTH_WORDS)
+        if self.unit == "money":
+            return bool(_MONEY.search(lower))
         if self.role:
             # "the president of the United States" is not named by "Chinese President Xi".
             tokens = set(tokenize(text))
@@ -319,7 +329,7 @@ class AskedFact:
     def plain_bit(self) -> int:
         """This fact's bit in `passage_facts`, or 0 when whether a passage holds it depends on
         more of the question than its kind (a tense, a unit of time, a role, an identity)."""
-        if self.kind is FactKind.TIME and (self.past is not None or self.unit is not None):
+        if self.unit is not None or (self.kind is FactKind.TIME and self.past is not None):
             return 0
         if self.role or self.identity:
             return 0

@@ -382,3 +382,21 @@ def test_a_fact_kind_s_cue_words_are_in_every_question_its_pattern_matches() -> 
                 matched += 1
                 assert not present.isdisjoint(facts._ASK_CUES[kind]), (kind, question)
     assert matched > 100
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("How much did the new pier cost?", "The new pier cost 4 million dollars.", True),
+        ("How much did the new pier cost?", "The pier cost the town $850,000.", True),
+        ("How much did the new pier cost?", "The two towns built the new pier.", False),
+        ("What is the price of a ferry ticket?", "A ticket is 12 euros each way.", True),
+        ("What is the price of a ferry ticket?", "Ferries leave 3 times a day.", False),
+        ("How many ferries sail each day?", "Three ferries sail each day.", True),
+    ],
+)
+def test_a_question_about_money_needs_an_amount_of_money(
+    question: str, text: str, expected: bool
+) -> None:
+    # "two superpowers" is a number, but no price.
+    assert holds(FactKind.QUANTITY, text, question) is expected
