@@ -51,7 +51,8 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
     (FactKind.QUANTITY, re.compile(
         r"\bhow\s+(?:many|much|long|old|far|close|near|big|large|often|high|low|tall|fast)\b"
         r"|\bwhat\s+(?:number|percentage|percent|amount|proportion|share|size|age|price|cost)\b"
-        r"|\b(?:number|amount)\s+of\b"
+        r"|\b(?:number|amount)\s+of\b|\bwhat\s+(?:did|does|do|will|would)\b.*\bcost\b"
+        r"|\bhow\s+expensive\b"
         r"|(?:'s|’s|s'|s’)\s+(?:age|height|weight|salary|population|budget|size|net\s+worth|"
         r"worth)\b|\bnet\s+worth\b"
         r"|\b(?:age|height|population|budget|salary)\s+of\b", re.IGNORECASE)),
@@ -188,7 +189,7 @@ _ASK_CUES: dict[FactKind, frozenset[str]] = {
     FactKind.SPEECH: frozenset({"what", "how", "reaction", "reactions", "response",
                                 "responses", "opinion", "opinions"}),
     FactKind.QUANTITY: frozenset(
-        "many much long old far close near big large often high low tall fast number "
+        "many much long old far close near big large often high low tall fast number expensive "
         "percentage percent amount proportion share size age price cost height weight salary "
         "population budget worth".split()),
     FactKind.TIME: frozenset(
@@ -270,7 +271,7 @@ class AskedFact:
                 unit = "date"  # "When exactly…?": a month or a year is not exact
             return cls(kind, past=_tense_asked(question), unit=unit)
         if kind is FactKind.QUANTITY and _MONEY_ASKED.search(question):
-            return cls(kind, unit="money")  # "How much did it cost?": "two superpowers" is no price
+            return cls(kind, unit="money")  # "two superpowers" is no price
         if kind is FactKind.PERSON:
             held = _ROLE_HOLDER.search(question)
             role: tuple[frozenset[str], ...] = ()

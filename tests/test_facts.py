@@ -42,6 +42,8 @@ FENTANYL_AMOUNT = "How much fentanyl reaches the US each year?"
         ("how long ago was the balloon incident", FactKind.TIME),
         ("How long will Blinken stay?", FactKind.QUANTITY),
         ("How many years did the talks last?", FactKind.QUANTITY),
+        ("What did the balloon cost?", FactKind.QUANTITY),
+        ("How expensive was the trip?", FactKind.QUANTITY),
         # Typed as keywords, the question word comes last.
         ("blinken china trip when?", FactKind.TIME),
         ("near collision where", FactKind.PLACE),
