@@ -59,6 +59,8 @@ _ASKS: tuple[tuple[FactKind, re.Pattern[str]], ...] = (
     (FactKind.TIME, re.compile(
         QUESTION_LEAD + r"when\b|\bwhen\s*\?*\s*$"  # ...or last: "blinken china trip when?"
         r"|\b(?:what|which)\s+(?:\w+\s+)?(?:year|day|date|time|month|week|hour|season)\b"
+        # "what was the original date of the trip"
+        r"|\bwhat(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+the\s+(?:\w+\s+)?(?:date|dates|day)\b"
         r"|\bon\s+what\s+date\b|\bhow\s+soon\b|\b(?:date|dates|deadline|timeline|schedule)\s*\??$",
         re.IGNORECASE)),
     (FactKind.PLACE, re.compile(

@@ -62,11 +62,13 @@ STOPWORDS = frozenset(
 
 # General news-English synonyms, searched at a lower weight than the asker's own words.
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("trip", "visit", "journey", "travel", "tour", "going", "arrive", "arrival", "heading"),
-    ("delay", "postpone", "reschedule", "put off", "holdup"),
+    ("trip", "visit", "journey", "travel", "tour", "going", "arrive", "arrival", "heading",
+     "leave", "leaving", "depart", "departure"),
+    ("delay", "postpone", "reschedule", "put off", "holdup", "cancel", "cancelled", "canceled",
+     "scrap", "scrapped"),
     ("goal", "objective", "aim", "purpose", "intent", "intention", "agenda", "mission"),
     ("talk", "dialogue", "discussion", "negotiation", "conversation"),
-    ("meet", "meeting", "sit down", "summit", "encounter"),
+    ("meet", "meeting", "sit down", "summit", "encounter", "see"),
     ("trust", "confidence"),
     ("tension", "friction", "strain", "strained", "hostility", "rocky", "turbulent", "troubled",
      "tense", "frosty", "flashpoint"),

@@ -305,3 +305,24 @@ def test_how_long_it_has_been_is_answered_by_the_year_since() -> None:
     assert "since 2019" in answer.citations[0].quote
     # How long something lasts is an amount: the year does not say.
     assert not compose("How long does the ferry crossing to the island take?", index).answered
+
+
+@pytest.mark.parametrize(("question", "answer_starts"), [
+    ("Was the ferry strike cancelled?", "The ferry strike was postponed"),  # said loosely
+    ("Is Rivers leaving for the island?", "Mayor Rivers will visit"),
+    ("Who will Rivers see on the island?", "Rivers will meet"),
+])
+def test_chat_verbs_find_the_article_s_own(question: str, answer_starts: str) -> None:
+    # Without the synonyms, the passages naming the strike or the island twice would win.
+    index = Index(knowledge_from_paragraphs([
+        "Mayor Rivers will visit the island on Friday.",
+        "The ferry strike was postponed because of the storm.",
+        "Rivers will meet harbour master Ana Silva there.",
+        "Rivers says the island and the island's ferry matter to the town, and the ferry strike "
+        "too.",
+        "The ferry strike worries Rivers, who says the ferry strike hurts the island.",
+        "The storm damaged the ferry pier last winter.",
+    ]))
+    answer = compose(question, index)
+    assert answer.answered
+    assert answer.citations[0].quote.startswith(answer_starts)

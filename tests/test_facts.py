@@ -43,6 +43,7 @@ FENTANYL_AMOUNT = "How much fentanyl reaches the US each year?"
         ("How long will Blinken stay?", FactKind.QUANTITY),
         ("How many years did the talks last?", FactKind.QUANTITY),
         ("What did the balloon cost?", FactKind.QUANTITY),
+        ("what was the original date of the trip", FactKind.TIME),
         ("How expensive was the trip?", FactKind.QUANTITY),
         # Typed as keywords, the question word comes last.
         ("blinken china trip when?", FactKind.TIME),
