@@ -210,6 +210,9 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str | Callable[[re.Match[
     (("last",), re.compile(r"\blast(?=\s+(?:(?:few|couple\s+of|several|two|three|four|five|"
                            r"ten)\s+)?(?:years?|months?|decades?|weeks?)\b)", re.IGNORECASE),
      "past"),
+    # What "stands in the way" of something is an obstacle to it.
+    (("way",), re.compile(r"\b(?:stand(?:s|ing)?|stood|get(?:s|ting)?|got)\s+in\s+the\s+way\b",
+                          re.IGNORECASE), "is an obstacle"),
     (("down",), re.compile(r"\b(?:comes?|came|coming)\s+down\s+to\b", re.IGNORECASE),
      "depends on"),
     # "keep the rivalry from turning into a war": prevent it.

@@ -172,6 +172,7 @@ def test_fast_zipf_frequency_equals_wordfreq_on_its_own_word_list() -> None:
         ("when did an official this high up visit", "senior"),
         ("whats still stuck between them, like the main sore points", "sticking points"),
         ("what does it all come down to in the end", "depends on"),
+        ("what stands in the way of a deal", "is an obstacle"),
         ("how do they wanna keep the rivalry from turning into a war", "want to prevent"),
         ("what went wrong over the last few years", "past few years"),
     ],
