@@ -332,5 +332,10 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__scoring(void)
 {
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    /* bot/index.py uses this loop only when it was built from the source it expects: raise
+     * this with every change of search()'s arguments or results. */
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 1) < 0)
+        Py_CLEAR(m);
+    return m;
 }

@@ -5,6 +5,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+VERSION: int
+
 def search(
     indptr: npt.NDArray[np.int32],
     indices: npt.NDArray[np.int32],

@@ -9,6 +9,7 @@ times faster at 100,000 passages.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Iterable, Sequence
@@ -28,6 +29,23 @@ from bot.text import QueryTerm, TypoMap, tokenize
 try:
     from bot import _scoring
 except ImportError:  # built without a C compiler: numpy gives the same hits, slower
+    _scoring = None  # type: ignore[assignment]
+_SCORING_VERSION = 1  # the bot/_scoring.c this code calls (its VERSION)
+
+
+def _current(loop: object) -> bool:
+    """Whether the C loop (if any) was built from the source this code calls. One built from
+    older source (the checkout changed since the last install) may take other arguments, so
+    numpy serves until it is rebuilt."""
+    if loop is None or getattr(loop, "VERSION", None) == _SCORING_VERSION:
+        return True
+    logging.getLogger(__name__).warning(
+        "bot/_scoring is out of date: searching with numpy until it is rebuilt "
+        "(run `make run`, or `.venv/bin/pip install -e .`)")
+    return False
+
+
+if not _current(_scoring):
     _scoring = None  # type: ignore[assignment]
 
 DEFAULT_K1 = 1.5

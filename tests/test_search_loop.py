@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -156,3 +157,17 @@ def test_more_terms_than_the_loop_takes_are_served_by_numpy(
     asked = {t.token for t in terms}
     for hit in hits:  # the words past the 64th count as much as the others
         assert hit.matched == asked & set(hit.passage.text.split())
+
+
+def test_a_loop_built_from_older_source_is_not_called(caplog: pytest.LogCaptureFixture) -> None:
+    # After a pull that changed bot/_scoring.c but before a reinstall, the old build may take
+    # other arguments: numpy serves instead, and the log says how to rebuild.
+    assert index_module._current(None)
+    assert index_module._current(SimpleNamespace(VERSION=index_module._SCORING_VERSION))
+    assert not caplog.records
+    assert not index_module._current(SimpleNamespace())
+    assert not index_module._current(SimpleNamespace(VERSION=index_module._SCORING_VERSION - 1))
+    assert len(caplog.records) == 2
+    assert "pip install -e ." in caplog.records[0].getMessage()
+    if scoring is not None:
+        assert index_module._current(scoring)
