@@ -21,6 +21,9 @@ _OVERVIEW = re.compile(
     r"|what\s+(?:does|do|did)\s+(?:this|the|these|that)\s+" + _TEXT + r"\s+(?:cover|discuss|say|"
     r"describe|tell\s+(?:me|us)|talk\s+about|deal\s+with|report|go\s+(?:over|into)|"
     r"look\s+at|focus\s+on|explain)"
+    # Its title is shown with every quote: the overview's citations answer that too.
+    r"|what(?:'s|’s|\s+is|\s+was)\s+(?:the\s+)?(?:title|name|headline)\s+of\s+(?:this|the|that)"
+    r"\s+" + _TEXT +
     r"|what\s+(?:is|are)\s+(?:the\s+)?(?:main\s+points|key\s+points|gist|summary|main\s+idea)"
     r"(?:\s+of\s+(?:this|the|it)(?:\s+" + _TEXT + r")?)?"
     r"|(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?(?:give\s+(?:me\s+)?)?(?:a\s+|an\s+)?"

@@ -226,7 +226,7 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str | Callable[[re.Match[
     # "What's the US secretary of state's name?" asks who holds that title (but "the name of
     # the article" is its title).
     (("name",), re.compile(r"\bwhat(?:'s|’s|s|\s+is|\s+was)\s+(?:the\s+)?name\s+of\s+(the\s+)?"
-                           r"(?!(?:article|story|text|piece|report|document|post|page)\b)"
+                           r"(?!(?:(?:the|this|that)\s+)?(?:article|story|text|piece|report|document|post|page)\b)"
                            r"([\w' -]+?)\s*(?=\?|$)|\bwhat(?:'s|’s|s|\s+is|\s+was)\s+(the\s+)?"
                            r"([\w -]+?)(?:'s|’s)\s+name\b", re.IGNORECASE),
      lambda m: f"who is {m.group(1) or m.group(3) or ''}{m.group(2) or m.group(4)}"),

@@ -18,6 +18,7 @@ from bot.overview import asks_for_overview
     "Summarize the article", "Can you summarize it?", "Give me a summary, please",
     "tl;dr", "What are the main points?", "So what is this all about?", "Overview",
     "what is this article even about", "What does the article go over?",
+    "What is the title of the article?", "what's the headline of this story",
 ])
 def test_questions_about_the_text_itself(question: str) -> None:
     assert asks_for_overview(question)
@@ -26,6 +27,7 @@ def test_questions_about_the_text_itself(question: str) -> None:
 @pytest.mark.parametrize("question", [
     "What does the article say about fentanyl?", "What is the summit about?",
     "Summarize the balloon incident", "What is the visit about?", "about",
+    "What is the name of the Chinese president?",
 ])
 def test_questions_about_something_in_it(question: str) -> None:
     assert not asks_for_overview(question)
@@ -84,3 +86,11 @@ def test_summarize_it_in_a_conversation_summarizes_what_was_discussed() -> None:
     answer = compose("summarize it", shipped_index(), context=("What was the spy balloon?",))
     assert answer.answered
     assert "balloon" in answer.citations[0].quote
+
+
+def test_the_name_of_the_article_is_an_overview_and_its_title_is_cited() -> None:
+    index = shipped_index()
+    answer = compose("What is the name of the article?", index)
+    assert answer.answered
+    assert answer.citations[0].quote.startswith("This article")
+    assert answer.citations[0].title == index.knowledge.documents[0].title
