@@ -274,12 +274,12 @@ def _search(
 
 
 def _is_topic(token: str, index: Index) -> bool:
-    """Whether a word is what the whole document is about: most passages hold it (or, for a
-    word no passage holds, a synonym that stands in for it: "heading" for "visit")."""
-    if token in index:
-        return index.idf_of(token) < GENERIC_IDF * index.max_idf
-    return any(index.idf_of(s) < GENERIC_IDF * index.max_idf
-               for s in synonyms_of(token) if s in index)
+    """Whether a word is what the whole document is about: most passages hold it, or a synonym
+    of it ("trip", once in an article that says "visit" throughout; "heading" for "visit")."""
+    cut = GENERIC_IDF * index.max_idf
+    if token in index and index.idf_of(token) < cut:
+        return True
+    return any(index.idf_of(s) < cut for s in synonyms_of(token) if s in index)
 
 
 Weighted = list[tuple[str, float, frozenset[str]]]  # token, weight, its synonyms

@@ -326,3 +326,18 @@ def test_chat_verbs_find_the_article_s_own(question: str, answer_starts: str) ->
     answer = compose(question, index)
     assert answer.answered
     assert answer.citations[0].quote.startswith(answer_starts)
+
+
+def test_a_rare_word_for_the_topic_asks_about_the_topic() -> None:
+    # The article says "visit" throughout and "trip" once: "When is the trip?" asks when the
+    # visit is, and the passage that says "trip" gives no time.
+    index = Index(knowledge_from_paragraphs([
+        "Mayor Rivers will visit the island on Friday.",
+        "The trip is meant to calm the long ferry dispute.",
+        "The visit follows the storm that closed the pier.",
+        "Islanders hope the visit brings the ferry back.",
+        "The mayor's visit includes a walk along the harbour.",
+    ], title="Rivers to visit the island"))
+    answer = compose("When is the trip?", index)
+    assert answer.answered
+    assert "Friday" in answer.citations[0].quote
