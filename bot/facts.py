@@ -161,7 +161,7 @@ _PERSON_WORDS = frozenset(
     "sides nations countries ambassador envoy chief ceo director general king queen prime "
     "officer team company army military".split())
 _SPEECH_WORDS = frozenset(
-    "said says say told tells stated states announced announces discussed discusses added noted "
+    "said says say told tells stated announced announces discussed discusses added noted "
     "declared remarked warned urged agreed agree wrote tweeted commented spoke speaks replied "
     "responded insisted argued claimed recognize recognise recognizes recognises recognized "
     "recognised acknowledge acknowledges acknowledged admitted admits conceded affirmed "

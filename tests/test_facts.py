@@ -96,6 +96,7 @@ def test_holds(kind: FactKind, text: str) -> None:
         (FactKind.PLACE, "its outcome remains uncertain."),
         (FactKind.PERSON, "its outcome remains uncertain."),
         (FactKind.SPEECH, "its outcome remains uncertain."),
+        (FactKind.SPEECH, "Trust between the United States and China is crucial."),  # no verb
     ],
 )
 def test_does_not_hold(kind: FactKind, text: str) -> None:
