@@ -16,7 +16,7 @@ _TEXT = (r"(?:article|articles|text|story|stories|piece|report|news|post|page|do
          r"knowledge\s+base|it|this|that)")
 _OVERVIEW = re.compile(
     r"^\W*(?:(?:so|ok|okay|and|well|hi|hello|hey|please)\W+)*(?:"
-    r"what(?:'s|’s|\s+is|\s+are|\s+was)\s+(?:this|the|these|that|it)(?:\s+" + _TEXT + r")?"
+    r"(?:what|who)(?:'s|’s|\s+is|\s+are|\s+was)\s+(?:this|the|these|that|it)(?:\s+" + _TEXT + r")?"
     r"(?:\s+(?:all|even|really|actually|basically|exactly))*\s+about"
     r"|what\s+(?:does|do|did)\s+(?:this|the|these|that)\s+" + _TEXT + r"\s+(?:cover|discuss|say|"
     r"describe|tell\s+(?:me|us)|talk\s+about|deal\s+with|report|go\s+(?:over|into)|"

@@ -19,6 +19,7 @@ from bot.overview import asks_for_overview
     "tl;dr", "What are the main points?", "So what is this all about?", "Overview",
     "what is this article even about", "What does the article go over?",
     "What is the title of the article?", "what's the headline of this story",
+    "Who is the article about?", "who's this story about",
 ])
 def test_questions_about_the_text_itself(question: str) -> None:
     assert asks_for_overview(question)
