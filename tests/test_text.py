@@ -259,3 +259,13 @@ def test_a_typo_the_articles_cannot_explain_is_read_as_the_english_word_meant() 
     collision = {stem("collision")}
     asked = analyze_question("were they clashing", collision, TypoMap([("collision", 3)]))
     assert [t.token for t in asked] == [stem("clashing")]
+
+
+@pytest.mark.parametrize(("asked", "written"), [
+    ("rebuilt", "rebuilding"),  # an irregular form the stemmer leaves alone
+    ("collide", "collision"),   # the verb asked, the noun written
+    ("restoring", "rebuilding"),
+    ("cancelled", "postponed"),
+])
+def test_asked_forms_reach_the_written_ones(asked: str, written: str) -> None:
+    assert stem(written) in synonyms_of(stem(asked))
