@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 
 from bot.facts import QUESTION_LEAD, AskedFact, read_question
 from bot.index import Hit, Index
+from bot.knowledge import Passage
+from bot.more import asks_for_more
 from bot.overview import asks_for_overview, leads
 from bot.text import (
     QueryTerm,
@@ -93,7 +95,7 @@ class Answer:
     answered: bool
     citations: tuple[Citation, ...] = ()
     suggestions: tuple[str, ...] = ()
-    reason: str = "answered"  # answered | empty | not_covered | no_fact
+    reason: str = "answered"  # answered | empty | not_covered | no_fact | no_more
     scope: str = "the article"
     # What a follow-up to this answer is read with besides its question: the earlier questions
     # it was read with (for an overview, the lead it quoted).
@@ -393,9 +395,61 @@ def compose(
 ) -> Answer:
     """Answer `question` from `index`, reading it with `context` (earlier questions, newest
     first) when it is a follow-up."""
-    if asks_for_overview(normalize_question(question), bool(context)) and index.passages:
+    normalized = normalize_question(question)
+    if context and asks_for_more(normalized):
+        return more_answer(question, index, tuple(context), options)
+    if asks_for_overview(normalized, bool(context)) and index.passages:
         return overview_answer(question, index, options)
     return decide(gather(question, index, context, options), index, options)
+
+
+def more_answer(
+    question: str, index: Index, context: tuple[str, ...], options: AnswerOptions
+) -> Answer:
+    """"Tell me more": the passages that answer the conversation's question and were not shown
+    yet, best first; else the paragraph after the last one shown, where the story goes on.
+
+    What was shown is worked out again from the conversation (answers are deterministic), so
+    this needs no memory beyond the earlier questions the adapter already keeps."""
+    refusal = Answer(question, False, suggestions=suggestions(index), scope=scope_of(index),
+                     reason="no_more", context=context)
+    asked = next((i for i, q in enumerate(context)
+                  if not asks_for_more(normalize_question(q))), None)
+    if asked is None:  # the question is further back than the conversation is kept
+        return replace(refusal, reason="empty")
+    shown: list[Citation] = []
+    for i in range(asked, -1, -1):  # the answer to the question, then each "more" since
+        shown.extend(compose(context[i], index, context[i + 1 :], options).citations)
+    if not shown:  # the question itself went unanswered: there is no more of it
+        return replace(refusal, reason="not_covered")
+    seen = {c.passage_id for c in shown}
+    evidence = gather(context[asked], index, context[asked + 1 :], options)
+    covered = _covered(evidence.candidates, index, options)
+    chosen = [c.hit for c in _with_fact(evidence.candidates, covered, options)
+              if c.hit.passage.id not in seen][: options.max_citations]
+    if not chosen:
+        following = _following(index, shown[-1].passage_id, seen)
+        chosen = [Hit(following, 0.0, frozenset())] if following else []
+    if not chosen:
+        return refusal
+    citations = tuple(cite(hit, options.max_quote_chars) for hit in chosen)
+    return Answer(question, True, citations, scope=scope_of(index), context=context)
+
+
+def _following(index: Index, passage_id: str, seen: set[str]) -> Passage | None:
+    """The first paragraph after `passage_id` in its section that was not shown yet (the next
+    section is another subject)."""
+    passages = index.passages
+    at = next((i for i, p in enumerate(passages) if p.id == passage_id), None)
+    if at is None:
+        return None
+    here = passages[at]
+    for passage in passages[at + 1 :]:
+        if passage.document is not here.document or passage.section != here.section:
+            return None
+        if passage.id not in seen:
+            return passage
+    return None
 
 
 def overview_answer(question: str, index: Index, options: AnswerOptions) -> Answer:

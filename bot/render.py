@@ -27,6 +27,8 @@ def _quote_text(citation: Citation) -> str:
 def _refusal_text(answer: Answer) -> tuple[str, str]:
     if answer.reason == "empty":
         head = f"Ask me a question about {answer.scope}, in a few words."
+    elif answer.reason == "no_more":
+        head = f"That is all {answer.scope} says about it."
     elif answer.reason == "no_fact":
         head = (f"{answer.scope.capitalize()} doesn't say that: the passages on this topic "
                 "don't give it.")

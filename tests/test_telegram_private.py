@@ -241,3 +241,14 @@ async def test_token_never_appears_in_logs(
     assert TOKEN not in caplog.text
 
 
+
+
+async def test_tell_me_more_shows_what_the_answer_did_not(api: FakeBotApi, bot: Any) -> None:
+    api.private_chat(42)
+    api.send_user_message(42, SPY)
+    [first] = await api.wait_for_messages(1)
+    api.send_user_message(42, "tell me more")
+    more = (await api.wait_for_messages(2))[1]
+    assert "<blockquote>" in more.raw_text
+    assert more.raw_text == expected_html(bot, "tell me more", (SPY,))[0]
+    assert more.text != first.text  # not the same passage again
