@@ -440,7 +440,7 @@ def _following(index: Index, passage_id: str, seen: set[str]) -> Passage | None:
     """The first paragraph after `passage_id` in its section that was not shown yet (the next
     section is another subject)."""
     passages = index.passages
-    at = next((i for i, p in enumerate(passages) if p.id == passage_id), None)
+    at = index.position(passage_id)
     if at is None:
         return None
     here = passages[at]

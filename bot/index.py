@@ -235,6 +235,22 @@ class Index:
         return tuple(self.knowledge.sections)
 
     @cached_property
+    def _document_starts(self) -> dict[str, int]:
+        """Where each document's passages start (they are contiguous, numbered from 1)."""
+        return {p.document.id: i for i, p in enumerate(self.passages) if p.paragraph == 1}
+
+    def position(self, passage: str | Passage) -> int | None:
+        """Where a passage (or a passage id from a citation) is in `passages`, found without
+        reading them all."""
+        wanted = passage if isinstance(passage, str) else passage.id
+        document, _, number = wanted.rpartition("#")
+        start = self._document_starts.get(document)
+        if start is None or not number.isdigit():
+            return None
+        at = start + int(number) - 1
+        return at if at < len(self.passages) and self.passages[at].id == wanted else None
+
+    @cached_property
     def max_idf(self) -> float:
         """The idf of a word no passage holds: what an unknown word of a question weighs."""
         return lucene_idf(0, len(self.passages))
