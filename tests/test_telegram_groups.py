@@ -218,3 +218,16 @@ async def test_anonymous_admin_questions_are_answered(
                           extra={"sender_chat": api.chat(group)})
     [answer] = await api.wait_for_messages(1)
     assert answer.raw_text == expected(bot, SPY)
+
+
+async def test_tell_me_more_in_reply_to_an_answer_continues_it(
+    api: FakeBotApi, bot: Any, group: int
+) -> None:
+    api.send_user_message(group, f"/ask {SPY}")
+    [answer] = await api.wait_for_messages(1)
+    api.send_user_message(group, "tell me more")  # not addressed: chatter
+    more_id = api.send_user_message(group, "tell me more", reply_to_message_id=answer.message_id)
+    more = (await api.wait_for_messages(2))[1]
+    assert more.reply_to_message_id == more_id
+    assert more.raw_text == expected(bot, "tell me more", (SPY,))
+    assert more.text != answer.text
