@@ -428,7 +428,7 @@ def more_answer(
     chosen = [c.hit for c in _with_fact(evidence.candidates, covered, options)
               if c.hit.passage.id not in seen][: options.max_citations]
     if not chosen:
-        following = _following(index, shown[-1].passage_id, seen)
+        following = _following(index, shown[-1], seen)
         chosen = [Hit(following, 0.0, frozenset())] if following else []
     if not chosen:
         return refusal
@@ -436,15 +436,16 @@ def more_answer(
     return Answer(question, True, citations, scope=scope_of(index), context=context)
 
 
-def _following(index: Index, passage_id: str, seen: set[str]) -> Passage | None:
-    """The first paragraph after `passage_id` in its section that was not shown yet (the next
+def _following(index: Index, shown: Citation, seen: set[str]) -> Passage | None:
+    """The first paragraph after `shown` in its section that was not shown yet (the next
     section is another subject)."""
     passages = index.passages
-    at = index.position(passage_id)
+    at = index.position(shown.document, shown.paragraph)
     if at is None:
         return None
     here = passages[at]
-    for passage in passages[at + 1 :]:
+    for i in range(at + 1, len(passages)):  # not a slice: that would copy the rest of them
+        passage = passages[i]
         if passage.document is not here.document or passage.section != here.section:
             return None
         if passage.id not in seen:

@@ -239,16 +239,17 @@ class Index:
         """Where each document's passages start (they are contiguous, numbered from 1)."""
         return {p.document.id: i for i, p in enumerate(self.passages) if p.paragraph == 1}
 
-    def position(self, passage: str | Passage) -> int | None:
-        """Where a passage (or a passage id from a citation) is in `passages`, found without
-        reading them all."""
-        wanted = passage if isinstance(passage, str) else passage.id
-        document, _, number = wanted.rpartition("#")
+    def position(self, document: str, paragraph: int) -> int | None:
+        """Where a document's paragraph (as a citation names it) is in `passages`, found
+        without reading them all."""
         start = self._document_starts.get(document)
-        if start is None or not number.isdigit():
+        if start is None or paragraph < 1:
             return None
-        at = start + int(number) - 1
-        return at if at < len(self.passages) and self.passages[at].id == wanted else None
+        at = start + paragraph - 1
+        if at >= len(self.passages):
+            return None
+        found = self.passages[at]
+        return at if found.document.id == document and found.paragraph == paragraph else None
 
     @cached_property
     def max_idf(self) -> float:

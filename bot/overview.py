@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 from bot.knowledge import KnowledgeBase, Passage
+from bot.text import TEXT_NOUNS
 
-_TEXT = (r"(?:article|articles|text|story|stories|piece|report|news|post|page|document|documents|"
-         r"knowledge\s+base|it|this|that)")
+_TEXT = r"(?:" + TEXT_NOUNS + r"|it|this|that)"
 _OVERVIEW = re.compile(
     r"^\W*(?:(?:so|ok|okay|and|well|hi|hello|hey|please)\W+)*(?:"
     r"(?:what|who)(?:'s|’s|\s+is|\s+are|\s+was)\s+(?:this|the|these|that|it)(?:\s+" + _TEXT + r")?"
@@ -35,9 +35,7 @@ _SELF_DESCRIBING = re.compile(
     r"^\W*(?:this|the|in\s+this)\s+(?:article|story|piece|report|post)\b", re.IGNORECASE)
 
 
-_NAMES_THE_TEXT = re.compile(
-    r"\b(?:article|articles|text|story|stories|piece|report|news|post|page|document|documents|"
-    r"knowledge\s+base)\b", re.IGNORECASE)
+_NAMES_THE_TEXT = re.compile(r"\b(?:" + TEXT_NOUNS + r")\b", re.IGNORECASE)
 
 
 def asks_for_overview(question: str, in_conversation: bool = False) -> bool:

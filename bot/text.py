@@ -8,7 +8,7 @@ import html
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Container, Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -162,10 +162,15 @@ _LOWER_US = re.compile(
 )
 
 
+# The words a question names the text itself by ("what is this *article* about?"), as a regex
+# alternation.
+TEXT_NOUNS = (r"article|articles|text|story|stories|piece|report|news|post|page|document|"
+              r"documents|knowledge\s+base")
+
+
 # Idioms whose words mean something else in an article: "the point of" a visit is its purpose,
 # not a "sticking point".
-_IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str | Callable[[re.Match[str]], str]],
-              ...] = (
+_IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # (words one of which the idiom needs: checked first, as most questions hold none), ...
     (("point",), re.compile(r"\b(?:the|what'?s\s+the)\s+point\s+(?:of|in|behind)\b",
                             re.IGNORECASE), "the purpose of"),
@@ -225,11 +230,11 @@ _IDIOMS: tuple[tuple[tuple[str, ...], re.Pattern[str], str | Callable[[re.Match[
      re.compile(r"\bget(?:s|ting)?\s+(?:through|past|over)\b", re.IGNORECASE), "overcome"),
     # "What's the US secretary of state's name?" asks who holds that title (but "the name of
     # the article" is its title).
-    (("name",), re.compile(r"\bwhat(?:'s|’s|s|\s+is|\s+was)\s+(?:the\s+)?name\s+of\s+(the\s+)?"
-                           r"(?!(?:(?:the|this|that)\s+)?(?:article|story|text|piece|report|document|post|page)\b)"
-                           r"([\w' -]+?)\s*(?=\?|$)|\bwhat(?:'s|’s|s|\s+is|\s+was)\s+(the\s+)?"
-                           r"([\w -]+?)(?:'s|’s)\s+name\b", re.IGNORECASE),
-     lambda m: f"who is {m.group(1) or m.group(3) or ''}{m.group(2) or m.group(4)}"),
+    (("name",), re.compile(r"\bwhat(?:'s|’s|s|\s+is|\s+was)\s+(?:the\s+)?name\s+of\s+"
+                           r"(?!(?:(?:the|this|that)\s+)?(?:" + TEXT_NOUNS + r")\b)",
+                           re.IGNORECASE), "who is "),
+    (("name",), re.compile(r"\bwhat(?:'s|’s|s|\s+is|\s+was)\s+((?:the\s+)?[\w -]+?)(?:'s|’s)"
+                           r"\s+name\b", re.IGNORECASE), r"who is \1"),
     # "What's Blinken's job title?" asks who he is.
     (("job", "title", "role", "position", "post", "rank"),
      re.compile(r"\b[Ww]hat(?:'s|’s|\s+is|\s+was)\s+((?:[A-Z][\w-]*\s+){0,2}[A-Z][\w-]*)(?:'s|’s)"

@@ -87,10 +87,9 @@ def test_more_without_the_question_asks_for_one(index: Index) -> None:
     assert not compose("tell me more", index).answered  # no conversation at all
 
 
-def test_a_passage_is_found_by_its_id_without_reading_them_all(index: Index) -> None:
+def test_a_paragraph_is_found_by_its_document_without_reading_them_all(index: Index) -> None:
     for at, passage in enumerate(index.passages):
-        assert index.position(passage.id) == at
-        assert index.position(passage) == at
-    assert index.position("ferry#99") is None
-    assert index.position("nowhere#1") is None
-    assert index.position("ferry#x") is None
+        assert index.position(passage.document.id, passage.paragraph) == at
+    assert index.position("ferry", 99) is None
+    assert index.position("nowhere", 1) is None
+    assert index.position("ferry", 0) is None
