@@ -13,12 +13,14 @@ import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from bot.knowledge import KnowledgeError
-from bot.serving import KnowledgeService
-from bot.settings import Settings, SettingsError, load_settings, stray_variables
-from bot.terminal import ask, chat, read_questions
+if TYPE_CHECKING:
+    from bot.serving import KnowledgeService
+    from bot.settings import Settings
 
+# The bot's own modules are imported inside the functions below, so that a broken install (a
+# package missing) is one line from `main` too, and `--help` answers at once.
 log = logging.getLogger("bot")
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command ended by Ctrl-C
@@ -77,9 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `python -m bot ask ... | head -1`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except ModuleNotFoundError as exc:
+        log.debug("a module is missing", exc_info=True)
+        print(f"A package the bot needs is missing ({exc}): install them with `make run`, or "
+              "`pip install -e .` in the project's folder.", file=sys.stderr)
+        return 1
 
 
 def _main(args: argparse.Namespace) -> int:
+    from bot.settings import SettingsError, load_settings, stray_variables
+
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -112,6 +121,8 @@ def _serve_or_answer(args: argparse.Namespace, settings: Settings) -> int:
         print("BOT_TOKEN is not set: put the token from @BotFather in .env or the environment.",
               file=sys.stderr)
         return 2
+    from bot.terminal import ask, chat, read_questions
+
     service = _load(settings)
     if args.command == "ask":
         questions = args.questions or read_questions(sys.stdin)
@@ -124,6 +135,9 @@ def _serve_or_answer(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _load(settings: Settings) -> KnowledgeService:
+    from bot.knowledge import KnowledgeError
+    from bot.serving import KnowledgeService
+
     folder = settings.knowledge_path()
     try:
         return KnowledgeService.from_settings(settings)
