@@ -105,6 +105,8 @@ def _main(args: argparse.Namespace) -> int:
         log.debug("start-up failed", exc_info=exc.__cause__)
         print(exc, file=sys.stderr)
         return 1
+    except ModuleNotFoundError:
+        raise  # a broken install, which `main` explains
     except Exception as exc:  # a bug: say what and where to look, not 40 lines of traceback
         log.debug("stopped on an unexpected error", exc_info=True)
         print(f"Stopped on an unexpected error: {_one_line(exc)}. Run with BOT_LOG_LEVEL=DEBUG "
@@ -143,6 +145,8 @@ def _load(settings: Settings) -> KnowledgeService:
         return KnowledgeService.from_settings(settings)
     except KnowledgeError as exc:  # its message names the file and the fix
         raise StartupError(f"Cannot load the knowledge base: {exc}") from exc
+    except ModuleNotFoundError:
+        raise
     except Exception as exc:  # a RecursionError in a parser, a build worker that died, ...
         debug = "" if settings.log_level == "DEBUG" else \
             " (BOT_LOG_LEVEL=DEBUG shows where it happened)"
