@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip install --disable-pip-version-check
 # What an install is made from: a change to any of these installs again.
 INSTALL_INPUTS := pyproject.toml setup.py bot/_scoring.c
 
-.PHONY: run test lint bench
+.PHONY: run install test lint bench
 
 $(BIN)/python:
 	@echo "Creating the virtual environment $(VENV) with $(PYTHON)"
@@ -30,6 +30,9 @@ $(BIN)/.installed-dev: $(INSTALL_INPUTS) | $(BIN)/python
 
 run: $(BIN)/.installed
 	@$(BIN)/python -m bot
+
+# What `run` installs, without running (for a service manager to run the bot: deploy/).
+install: $(BIN)/.installed
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check bot tests benchmarks setup.py

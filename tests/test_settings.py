@@ -9,9 +9,18 @@ from pathlib import Path
 import pytest
 from helpers import strip_bot_env
 
-from bot.settings import Settings, SettingsError, load_settings, stray_variables
+from bot.settings import (
+    DEFAULTS_FILE,
+    PROJECT_ROOT,
+    Settings,
+    SettingsError,
+    env_names,
+    load_settings,
+    stray_variables,
+)
 
 TOKEN = "123456:SECRET-never-shown"
+EXAMPLE_FILE = PROJECT_ROOT / "config" / "example.env"
 
 
 @pytest.fixture(autouse=True)
@@ -220,3 +229,15 @@ def test_a_misspelt_variable_is_pointed_out_with_the_likely_one(
                       "BOT_MAX_CITATIONS?",
                       "BOT_TOKN (in .env) is not a setting; did you mean BOT_TOKEN?"]
     assert "123:abc" not in " ".join(strays)
+
+
+def test_copying_example_env_changes_no_setting_until_it_is_filled_in() -> None:
+    defaults = load_settings(_env_file=DEFAULTS_FILE)
+    copied = load_settings(_env_file=(DEFAULTS_FILE, EXAMPLE_FILE))
+    assert copied == defaults
+
+
+def test_every_setting_is_described_in_example_env_or_the_defaults() -> None:
+    described = EXAMPLE_FILE.read_text() + DEFAULTS_FILE.read_text()
+    for field in Settings.model_fields:
+        assert env_names(field)[0] + "=" in described
