@@ -46,6 +46,12 @@ class Terminal:
     def type(self, keys: str) -> None:
         self.child.send(keys)
 
+    def ask(self, keys: str, answer: str = BALLOON_QUOTE) -> None:
+        """Type `keys` (a line and Enter), wait for `answer` and the next prompt."""
+        self.type(keys)
+        self.expect(re.escape(answer))
+        self.prompt()
+
     def end(self) -> int:
         """Wait for the program to exit; its exit status."""
         self.expect(pexpect.EOF)
@@ -84,9 +90,7 @@ def assert_clean(output: str) -> None:
 
 def test_arrow_keys_move_the_cursor_and_the_edit_lands_where_it_should(tmp_path: Path) -> None:
     terminal = start_chat(tmp_path)
-    terminal.type("What was the spy balloon incidnt?" + LEFT * 3 + "e\r")
-    terminal.expect(re.escape(BALLOON_QUOTE))
-    terminal.prompt()
+    terminal.ask("What was the spy balloon incidnt?" + LEFT * 3 + "e\r")
     terminal.child.sendcontrol("d")
     assert terminal.end() == 0
     assert history(tmp_path) == [BALLOON]
@@ -95,21 +99,15 @@ def test_arrow_keys_move_the_cursor_and_the_edit_lands_where_it_should(tmp_path:
 
 def test_the_up_arrow_brings_back_questions_even_from_an_earlier_run(tmp_path: Path) -> None:
     terminal = start_chat(tmp_path)
-    terminal.type(BALLOON + "\r")
-    terminal.expect(re.escape(BALLOON_QUOTE))
-    terminal.prompt()
-    terminal.type(UP + "\r")  # the same question again
-    terminal.expect(re.escape(BALLOON_QUOTE))
-    terminal.prompt()
+    terminal.ask(BALLOON + "\r")
+    terminal.ask(UP + "\r")  # the same question again
     terminal.type("quit\r")
     assert terminal.end() == 0
     assert terminal.output.count(BALLOON_QUOTE) == 2
     assert history(tmp_path) == [BALLOON, "quit"]  # a repeat is kept once, as in a shell
 
     again = start_chat(tmp_path)
-    again.type(UP + UP + "\r")
-    again.expect(re.escape(BALLOON_QUOTE))
-    again.prompt()
+    again.ask(UP + UP + "\r")
     again.child.sendcontrol("d")
     assert again.end() == 0
     assert history(tmp_path) == [BALLOON, "quit", BALLOON]
@@ -122,9 +120,7 @@ def test_an_empty_line_asks_nothing_and_the_chat_goes_on(tmp_path: Path) -> None
         terminal.type(blank)
         terminal.prompt()
     after_blanks = terminal.output[greeted:]
-    terminal.type(BALLOON + "\r")
-    terminal.expect(re.escape(BALLOON_QUOTE))
-    terminal.prompt()
+    terminal.ask(BALLOON + "\r")
     terminal.type("exit\r")
     assert terminal.end() == 0
     # Nothing but prompts (and the spaces typed) between the greeting and the question.
@@ -146,9 +142,7 @@ def test_chat_command_at_a_terminal_is_the_same_chat(tmp_path: Path) -> None:
     terminal = start_chat(tmp_path, "chat")
     terminal.type("Where was it intercepted?" + "\r")  # a follow-up with nothing before it
     terminal.prompt()
-    terminal.type(BALLOON + "\r")
-    terminal.expect(re.escape(BALLOON_QUOTE))
-    terminal.prompt()
+    terminal.ask(BALLOON + "\r")
     terminal.child.sendcontrol("d")
     assert terminal.end() == 0
     assert "No BOT_TOKEN set" not in terminal.output  # said only when no command was given
@@ -179,9 +173,7 @@ def test_ctrl_c_in_make_run_leaves_no_make_error(tmp_path: Path) -> None:
                                  f"VENV={venv}"], chat_env(tmp_path))
     terminal.expect(GREETING)
     terminal.prompt()
-    terminal.type(BALLOON + "\r")
-    terminal.expect(re.escape(BALLOON_QUOTE))
-    terminal.prompt()
+    terminal.ask(BALLOON + "\r")
     terminal.child.sendcontrol("c")
     assert terminal.end() == 0
     assert_clean(terminal.output)
@@ -205,9 +197,7 @@ def test_ctrl_c_stops_a_piped_chat_with_status_130_and_no_traceback(tmp_path: Pa
 
 def test_the_history_file_is_private_to_its_owner(tmp_path: Path) -> None:
     terminal = start_chat(tmp_path)
-    terminal.type(BALLOON + "\r")
-    terminal.expect(re.escape(BALLOON_QUOTE))
-    terminal.prompt()
+    terminal.ask(BALLOON + "\r")
     terminal.child.sendcontrol("d")
     assert terminal.end() == 0
     mode = os.stat(tmp_path / "state" / "terminal-history").st_mode & 0o777
@@ -218,12 +208,8 @@ def test_an_unwritable_history_costs_the_history_not_the_chat(tmp_path: Path) ->
     (tmp_path / "state").mkdir()
     (tmp_path / "state" / "terminal-history").mkdir()  # a folder where the file should be
     terminal = start_chat(tmp_path)
-    terminal.type(BALLOON + "\r")
-    terminal.expect(re.escape(BALLOON_QUOTE))
-    terminal.prompt()
-    terminal.type(UP + "\r")  # this run's history still works
-    terminal.expect(re.escape(BALLOON_QUOTE))
-    terminal.prompt()
+    terminal.ask(BALLOON + "\r")
+    terminal.ask(UP + "\r")  # this run's history still works
     terminal.child.sendcontrol("d")
     assert terminal.end() == 0
     assert_clean(terminal.output)
