@@ -125,13 +125,13 @@ def _serve_or_answer(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     from bot.terminal import ask, chat, read_questions
 
+    if args.command is None:  # said first: loading a large knowledge base takes a while
+        print("No BOT_TOKEN set: answering in the terminal (set BOT_TOKEN to serve Telegram).",
+              file=sys.stderr)
     service = _load(settings)
     if args.command == "ask":
         questions = args.questions or read_questions(sys.stdin)
         return ask(service, questions, args.json)
-    if args.command is None:
-        print("No BOT_TOKEN set: answering in the terminal (set BOT_TOKEN to serve Telegram).",
-              file=sys.stderr)
     history = settings.state_dir / HISTORY_FILE if settings.state_dir else None
     return chat(service, getattr(args, "json", False), history=history)
 
