@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,19 @@ def test_the_image_is_slim_runs_unprivileged_and_keeps_state_and_cache_on_a_volu
     assert installs
     assert all("--no-cache-dir" in args and "[dev]" not in args for args in installs)
     assert not [args for kw, args in final if kw == "RUN" and "apt-get" in args]
+
+
+def test_the_image_installs_exactly_pyproject_s_runtime_dependencies(tmp_path: Path) -> None:
+    # The build's shell command that lists them, run through sh as `docker build` runs it.
+    [install] = [args for kw, args in dockerfile() if kw == "RUN" and "requirements.txt" in args]
+    listing = re.search(r'python (-c "[^"]+") > /tmp/requirements.txt', install)
+    assert listing is not None
+    command = listing.group(1).replace("/tmp/pyproject.toml", str(ROOT / "pyproject.toml"))
+    listed = subprocess.run(["sh", "-c", f"{shlex.quote(sys.executable)} {command}"],
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert listed.splitlines() == project["dependencies"]
+    assert "-r /tmp/requirements.txt" in install
 
 
 def test_the_image_leaves_out_secrets_local_state_and_developer_files() -> None:
