@@ -19,8 +19,9 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.settings_errors import ENVIRONMENT, ErrorReport
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.env"
@@ -134,7 +135,9 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise SettingsError(_message(exc, _sources(files), overrides)) from None
+        report = ErrorReport(Settings, env_names, _sources(files), set_in_code=overrides.keys(),
+                             env_file=ENV_FILE, secrets=SECRET_FIELDS)
+        raise SettingsError(report.message(exc)) from None
 
 
 def stray_variables(**overrides: Any) -> list[str]:
@@ -182,112 +185,8 @@ def _check_readable(path: Path) -> None:
 
 def _sources(files: list[Path]) -> dict[str, dict[str, str]]:
     """Each place a variable can come from, the one that wins first: name -> value."""
-    sources = {"the environment": {k.upper(): v for k, v in os.environ.items()}}
+    sources = {ENVIRONMENT: {k.upper(): v for k, v in os.environ.items()}}
     for path in reversed(files):  # a later file wins, as in pydantic-settings
         values = dotenv_values(path, encoding="utf-8")
         sources[str(path)] = {k.upper(): v or "" for k, v in values.items()}
     return sources
-
-
-def _message(exc: ValidationError, sources: dict[str, dict[str, str]],
-             overrides: dict[str, Any]) -> str:
-    lines = ["Invalid settings:"]
-    elsewhere: dict[str, list[str]] = {}  # variables set outside .env, by where they are set
-    for error in exc.errors():
-        field = _field_of(error)
-        if field is None:  # not one variable's fault: pydantic's message is all there is
-            lines.append("  " + _what_is_wrong(error, None))
-            continue
-        name, source = _origin(field, sources, overrides)
-        if source not in (None, ENV_FILE):
-            elsewhere.setdefault(source, []).append(name)
-        value = "<hidden>" if field in SECRET_FIELDS else _shown(error.get("input"))
-        line = f"  {name}={value}: {_what_is_wrong(error, field)}"
-        example = _example(field)
-        lines.append(line if example is None else f"{line} (for example {name}={example})")
-    fix = f"Fix them in {ENV_FILE} (config/example.env describes each setting)."
-    for source, names in elsewhere.items():
-        them = " and ".join(names)
-        verb = "is" if len(names) == 1 else "are"
-        if source == "the environment":
-            fix += f" {them} {verb} set in the environment: change or unset {them} there."
-        else:
-            fix += f" {them} {verb} set in {source}: set {them} in {ENV_FILE} instead."
-    return "\n".join([*lines, fix])
-
-
-def _origin(field: str, sources: dict[str, dict[str, str]],
-            overrides: dict[str, Any]) -> tuple[str, str | None]:
-    """The variable that set `field` and where it was set (None: by the caller, in code)."""
-    names = env_names(field)
-    if field in overrides:
-        return names[0], None
-    for source, values in sources.items():
-        for name in names:
-            if name in values:
-                return name, source
-    return names[0], None
-
-
-def _field_of(error: ErrorDetails) -> str | None:
-    if not error["loc"]:
-        return None
-    loc = str(error["loc"][0])
-    if loc in Settings.model_fields:
-        return loc
-    return next((f for f in Settings.model_fields if loc.upper() in env_names(f)), None)
-
-
-def _what_is_wrong(error: ErrorDetails, field: str | None) -> str:
-    kind = error["type"]
-    if kind == "value_error":
-        return str(error.get("ctx", {}).get("error", error["msg"]))
-    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
-        return _range(field)
-    if kind.startswith("bool_"):
-        return "must be true or false"
-    if kind.startswith("int_"):
-        return "must be a whole number"
-    if kind.startswith("float_"):
-        return "must be a number"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return message.replace("Input should", "must", 1)
-
-
-def _range(field: str | None) -> str:
-    bounds: dict[str, float] = {}
-    if field is not None:
-        for rule in Settings.model_fields[field].metadata:
-            for key in ("gt", "ge", "lt", "le"):
-                if getattr(rule, key, None) is not None:
-                    bounds[key] = getattr(rule, key)
-    low = (f"more than {bounds['gt']:g}" if "gt" in bounds
-           else f"{bounds['ge']:g}" if "ge" in bounds else None)
-    high = (f"less than {bounds['lt']:g}" if "lt" in bounds
-            else f"{bounds['le']:g}" if "le" in bounds else None)
-    if "ge" in bounds and "le" in bounds:
-        return f"must be between {low} and {high}"
-    if low and high:
-        return f"must be {low} and {high}"
-    if low:
-        return f"must be {low}" if "gt" in bounds else f"must be {low} or more"
-    return f"must be {high}" if "lt" in bounds else f"must be {high} or less"
-
-
-def _example(field: str) -> str | None:
-    info = Settings.model_fields[field]
-    if info.examples:
-        return str(info.examples[0])
-    default = info.default
-    if default is None or default == frozenset():
-        return None
-    if isinstance(default, bool):
-        return str(default).lower()
-    return f"{default:g}" if isinstance(default, float) else str(default)
-
-
-def _shown(value: Any) -> str:
-    text = str(value) if not isinstance(value, str) else value
-    if text and len(text) <= 60 and text.isprintable() and not any(c.isspace() for c in text):
-        return text
-    return repr(text[:60] + "…" if len(text) > 60 else text)
