@@ -4,22 +4,28 @@ in `config/defaults.env`. Built once in `main()` and passed down.
 
 from __future__ import annotations
 
+import difflib
+import os
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import (
     AliasChoices,
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.settings_errors import ENVIRONMENT, ErrorReport
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.env"
+ENV_FILE = ".env"  # in the folder the bot is started from
 
 
 class Settings(BaseSettings):
@@ -27,18 +33,19 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="BOT_",
-        env_file=(DEFAULTS_FILE, ".env"),
+        env_file=(DEFAULTS_FILE, ENV_FILE),
         env_file_encoding="utf-8",
         extra="ignore",  # a host's stray variables (PORT=, DYNO=) must not stop start-up
         validate_default=True,
     )
 
     token: SecretStr | None = Field(default=None, description="the bot token from @BotFather")
-    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset())
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset(),
+                                                           examples=["123456789,987654321"])
     knowledge_dir: Path = Path("knowledge")
     cache_dir: Path | None = Path(".cache/index")
     api_base_url: str = "https://api.telegram.org/bot"
-    webhook_url: str | None = None
+    webhook_url: str | None = Field(default=None, examples=["https://bot.example.com/telegram"])
     webhook_secret: SecretStr | None = None
     listen: str = "0.0.0.0"
     # In webhook mode, the port also answers GET on this path with 200 while the bot serves
@@ -73,8 +80,8 @@ class Settings(BaseSettings):
                 if not part:
                     continue
                 if not part.lstrip("-").isdigit():
-                    raise ValueError(f"{part!r} is not a Telegram user id; give numbers "
-                                     "separated by commas, e.g. 123,456")
+                    raise ValueError(f"{part!r} is not a Telegram user id: ids are numbers, "
+                                     "separated by commas")
                 ids.add(int(part))
             return frozenset(ids)
         return value
@@ -88,26 +95,23 @@ class Settings(BaseSettings):
 
     @field_validator("health_path")
     @classmethod
-    def _url_path(cls, value: str | None) -> str | None:
+    def _url_path(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and (not value.startswith("/") or value == "/"
                                   or any(ch.isspace() or ch in "?#" for ch in value)):
-            raise ValueError("expected a URL path such as /healthz (or blank for none)")
+            raise ValueError("must be a URL path such as /healthz, or blank for no health check")
+        # A field validator rather than a model one, so that the error names this variable.
+        webhook = info.data.get("webhook_url")
+        if webhook and value and value.strip("/") == urlsplit(webhook).path.strip("/"):
+            raise ValueError("must differ from the path of BOT_WEBHOOK_URL (or be blank for "
+                             "no health check)")
         return value
-
-    @model_validator(mode="after")
-    def _health_apart_from_webhook(self) -> Settings:
-        webhook = urlsplit(self.webhook_url or "").path.strip("/")
-        if self.webhook_url and self.health_path and self.health_path.strip("/") == webhook:
-            raise ValueError(f"BOT_HEALTH_PATH {self.health_path} is the webhook's own path: "
-                             "give it another path, or leave it blank for no health check")
-        return self
 
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
         level = value.upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
     def knowledge_path(self) -> Path:
@@ -116,27 +120,73 @@ class Settings(BaseSettings):
 
 
 class SettingsError(Exception):
-    """Settings that cannot start the bot; the message lists every bad field."""
+    """Settings that cannot start the bot; the message has one line per bad variable."""
+
+
+SECRET_FIELDS = frozenset({"token", "webhook_secret"})
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build `Settings`, turning pydantic's error into one message that names each variable."""
+    """Build `Settings`, turning pydantic's error into one line per bad variable: its name and
+    value, what is wrong, and an example of a good value."""
+    files = _env_files(overrides)
+    for path in files:
+        _check_readable(path)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = ["Invalid settings:"]
-        for error in exc.errors():
-            if not error["loc"]:  # a rule between fields: its message names them
-                lines.append("  " + error["msg"].removeprefix("Value error, "))
-                continue
-            field = str(error["loc"][0]) if error["loc"] else "?"
-            name = field.upper() if field.upper().startswith("BOT_") else "BOT_" + field.upper()
-            lines.append(f"  {name}: {error['msg']} (got {_shown(field, error.get('input'))})")
-        lines.append("Fix them in the environment, .env or config/defaults.env.")
-        raise SettingsError("\n".join(lines)) from None
+        report = ErrorReport(Settings, env_names, _sources(files), set_in_code=overrides.keys(),
+                             env_file=ENV_FILE, secrets=SECRET_FIELDS)
+        raise SettingsError(report.message(exc)) from None
 
 
-def _shown(field: str, value: Any) -> str:
-    if field in {"token", "webhook_secret"}:
-        return "a hidden value"
-    return repr(value)
+def stray_variables(**overrides: Any) -> list[str]:
+    """`BOT_*` variables in the environment or .env that no setting reads (a typo such as
+    BOT_TOKN is otherwise ignored without a word), each with the setting it may have meant."""
+    known = {name for field in Settings.model_fields for name in env_names(field)}
+    strays = []
+    for source, values in _sources(_env_files(overrides)).items():
+        if source == str(DEFAULTS_FILE):
+            continue
+        for name in sorted(values):
+            if name.startswith("BOT_") and name not in known:
+                guess = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f"; did you mean {guess[0]}?" if guess else ""
+                strays.append(f"{name} (in {source}) is not a setting{hint}")
+    return strays
+
+
+def env_names(field: str) -> list[str]:
+    """The variables that set `field`, in the order pydantic-settings prefers them."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice).upper() for choice in alias.choices]
+    return ["BOT_" + field.upper()]
+
+
+def _env_files(overrides: dict[str, Any]) -> list[Path]:
+    configured = overrides.get("_env_file", Settings.model_config.get("env_file"))
+    if configured is None:
+        return []
+    names = [configured] if isinstance(configured, str | Path) else list(configured)
+    return [Path(name) for name in names if Path(name).is_file()]
+
+
+def _check_readable(path: Path) -> None:
+    try:
+        path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"Cannot read the settings file {path}: it is not UTF-8 text "
+                            f"(byte {exc.start}). Save it as UTF-8.") from None
+    except OSError as exc:
+        raise SettingsError(f"Cannot read the settings file {path}: {exc.strerror}. Make it "
+                            "readable by the user the bot runs as.") from None
+
+
+def _sources(files: list[Path]) -> dict[str, dict[str, str]]:
+    """Each place a variable can come from, the one that wins first: name -> value."""
+    sources = {ENVIRONMENT: {k.upper(): v for k, v in os.environ.items()}}
+    for path in reversed(files):  # a later file wins, as in pydantic-settings
+        values = dotenv_values(path, encoding="utf-8")
+        sources[str(path)] = {k.upper(): v or "" for k, v in values.items()}
+    return sources

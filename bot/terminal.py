@@ -5,14 +5,23 @@ Both print plain text for people, or one JSON object per line with `--json`.
 from __future__ import annotations
 
 import json
+import logging
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.answer import Answer
 from bot.conversation import Turn
 from bot.render import render_text
 from bot.serving import KnowledgeService
+
+log = logging.getLogger(__name__)
+
+# Typed alone on a line, these end a chat (so does Ctrl-D, or Ctrl-C at the prompt).
+QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
+# The exit status when some question could not be answered (the others were).
+SOME_FAILED = 1
 
 
 def to_json(answer: Answer) -> dict[str, Any]:
@@ -51,37 +60,72 @@ def _lines(stream: TextIO) -> Iterator[str]:
             yield line
 
 
+def _until_quit(lines: Iterable[str]) -> Iterator[str]:
+    """The questions among `lines`: empty lines skipped, up to a line that says quit."""
+    for line in lines:
+        if line.casefold() in QUIT_WORDS:
+            return
+        if line:
+            yield line
+
+
+def _answer(service: KnowledgeService, question: str, context: Sequence[str] = ()
+            ) -> Answer | None:
+    """The answer, or None after saying on stderr that this one question failed: a bug that
+    one question meets must not end the chat, nor lose the answers to the questions after it."""
+    try:
+        return service.ask(question, context)
+    except Exception as exc:
+        log.debug("answering %r failed", question, exc_info=True)
+        print(f"Could not answer {question!r}: {type(exc).__name__}: {exc} (this is a bug; "
+              "BOT_LOG_LEVEL=DEBUG shows where it happened)", file=sys.stderr)
+        return None
+
+
 def ask(service: KnowledgeService, questions: Iterable[str], as_json: bool,
         out: TextIO = sys.stdout) -> int:
-    """Answer each question on its own, with no context from the others."""
+    """Answer each question on its own, with no context from the others. In plain text, when
+    there are several, each answer is headed by its question."""
+    questions = list(questions)
+    labelled = not as_json and len(questions) > 1
+    status = 0
     for question in questions:
-        _emit(service.ask(question), as_json, out)
-    return 0
+        answer = _answer(service, question)
+        if answer is None:
+            status = SOME_FAILED
+            continue
+        if labelled:
+            out.write(f"Q: {question}\n")
+        _emit(answer, as_json, out)
+    return status
 
 
 def chat(service: KnowledgeService, as_json: bool, source: TextIO = sys.stdin,
-         out: TextIO = sys.stdout) -> int:
+         out: TextIO = sys.stdout, history: Path | None = None) -> int:
     """Answer lines from `source` as one conversation: a follow-up is read with what came
-    before it. Interactive when `source` is a terminal."""
-    interactive = source.isatty() and not as_json
-    if interactive:
-        out.write(f"Ask about {_scope(service)}; an empty line or Ctrl-D quits.\n")
+    before it. At a terminal, with line editing and a history kept in `history` (a file);
+    an empty line does nothing, and quit, exit, Ctrl-D or Ctrl-C ends the chat. With `--json`
+    every non-empty line is a question, until the end of the input."""
+    lines: Iterable[str]
+    if not as_json and source.isatty() and out.isatty():
+        from bot.prompt import typed_lines  # prompt_toolkit: only a person at a terminal
+
+        out.write(f"Ask about {_scope(service)}. Type quit or press Ctrl-D to leave.\n")
+        out.flush()
+        lines = _until_quit(typed_lines(history))
+    else:
+        lines = _lines(source) if as_json else _until_quit(_lines(source))
     turn: Turn | None = None
-    while True:
-        if interactive:
-            out.write("> ")
-            out.flush()
-        line = source.readline()
-        if not line or (interactive and not line.strip()):
-            break
-        question = line.strip()
-        if not question:
-            continue
+    status = 0
+    for question in lines:
         context = turn.follow_up_context(service.options.context_depth) if turn else ()
-        answer = service.ask(question, context)
+        answer = _answer(service, question, context)
+        if answer is None:
+            status = SOME_FAILED
+            continue
         turn = Turn(question, answer.context)
         _emit(answer, as_json, out)
-    return 0
+    return status
 
 
 def _scope(service: KnowledgeService) -> str:

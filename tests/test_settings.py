@@ -1,5 +1,5 @@
-"""Settings from BOT_* variables and .env files: lists parse, bad values are all reported by
-variable name in one message, and the token never shows."""
+"""Settings from BOT_* variables and .env files: lists parse, bad values are all reported in one
+message, a line per variable with what is wrong and a good value, and the token never shows."""
 
 from __future__ import annotations
 
@@ -9,9 +9,18 @@ from pathlib import Path
 import pytest
 from helpers import strip_bot_env
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import (
+    DEFAULTS_FILE,
+    PROJECT_ROOT,
+    Settings,
+    SettingsError,
+    env_names,
+    load_settings,
+    stray_variables,
+)
 
 TOKEN = "123456:SECRET-never-shown"
+EXAMPLE_FILE = PROJECT_ROOT / "config" / "example.env"
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +38,12 @@ def error_of(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
 
 
 def listed_names(message: str) -> set[str]:
-    return set(re.findall(r"^\s+([A-Z][A-Z0-9_]*):", message, re.MULTILINE))
+    return set(re.findall(r"^\s+([A-Z][A-Z0-9_]*)=", message, re.MULTILINE))
+
+
+def line_of(message: str, name: str) -> str:
+    [line] = [line for line in message.splitlines() if line.strip().startswith(name + "=")]
+    return line
 
 
 def test_defaults_load() -> None:
@@ -125,8 +139,105 @@ def test_a_health_path_must_be_a_url_path(monkeypatch: pytest.MonkeyPatch, value
 def test_the_health_check_cannot_take_the_webhook_s_path(monkeypatch: pytest.MonkeyPatch) -> None:
     message = error_of(monkeypatch, BOT_WEBHOOK_URL="https://bot.example.com/hook",
                        BOT_HEALTH_PATH="/hook/")
-    assert "BOT_HEALTH_PATH /hook/ is the webhook's own path" in message
+    assert listed_names(message) == {"BOT_HEALTH_PATH"}
+    assert "must differ from the path of BOT_WEBHOOK_URL" in line_of(message, "BOT_HEALTH_PATH")
     monkeypatch.setenv("BOT_HEALTH_PATH", "")
     assert load_settings().health_path is None
     monkeypatch.delenv("BOT_HEALTH_PATH")
     assert load_settings().health_path == "/healthz"
+
+
+BAD_VALUES = {
+    "BOT_ADMIN_IDS": "12,abc", "BOT_B": "2", "BOT_K1": "fast", "BOT_MAX_CITATIONS": "3.5",
+    "BOT_RATE_LIMIT": "maybe", "BOT_CONTEXT_TTL": "0", "BOT_LOG_LEVEL": "loud",
+    "BOT_PORT": "99999", "BOT_HEALTH_PATH": "healthz", "BOT_MAX_QUOTE_CHARS": "10",
+}
+
+
+def test_errors_read_as_sentences_without_pydantic_s_wording(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = error_of(monkeypatch, **BAD_VALUES)
+    assert listed_names(message) == set(BAD_VALUES)
+    for pydantic_words in ("Value error", "Input should", "errors.pydantic.dev", "validation"):
+        assert pydantic_words not in message
+    assert len(message.splitlines()) == len(BAD_VALUES) + 2  # a heading, a line each, the fix
+
+
+@pytest.mark.parametrize("name", sorted(BAD_VALUES))
+def test_each_line_shows_the_value_and_an_example_that_works(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    line = line_of(error_of(monkeypatch, **{name: BAD_VALUES[name]}), name)
+    assert line.strip().startswith(f"{name}={BAD_VALUES[name]}: ")
+    example = re.search(rf"\(for example {name}=(\S+)\)$", line)
+    assert example is not None, line
+    monkeypatch.setenv(name, example.group(1))
+    load_settings()  # the example is a good value
+
+
+def test_the_numbers_a_value_must_lie_between_are_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = error_of(monkeypatch, BOT_B="2", BOT_CONTEXT_TTL="0", BOT_MAX_CITATIONS="0")
+    assert "must be between 0 and 1" in line_of(message, "BOT_B")
+    assert "must be more than 0" in line_of(message, "BOT_CONTEXT_TTL")
+    assert "must be between 1 and 10" in line_of(message, "BOT_MAX_CITATIONS")
+
+
+def test_the_fix_is_in_dotenv_never_the_checked_in_defaults(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("BOT_B=2\n")
+    message = error_of(monkeypatch)
+    assert listed_names(message) == {"BOT_B"}
+    assert "Fix them in .env" in message
+    assert "defaults.env" not in message
+    assert "set in the environment" not in message
+
+
+def test_a_variable_set_in_the_environment_is_said_to_be(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("BOT_K1=0\n")
+    message = error_of(monkeypatch, BOT_B="2")
+    assert listed_names(message) == {"BOT_B", "BOT_K1"}
+    fix = message.splitlines()[-1]
+    assert "BOT_B is set in the environment" in fix
+    assert "BOT_K1" not in fix
+
+
+def test_a_bad_port_names_the_variable_that_was_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert listed_names(error_of(monkeypatch, PORT="0")) == {"PORT"}
+    monkeypatch.delenv("PORT")
+    assert listed_names(error_of(monkeypatch, BOT_PORT="http")) == {"BOT_PORT"}
+
+
+def test_a_settings_file_that_is_not_utf8_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_bytes(b"BOT_ADMIN_IDS=1\nBOT_LOG_LEVEL=D\xe9BUG\n")
+    message = error_of(monkeypatch)
+    assert message.startswith("Cannot read the settings file .env: it is not UTF-8")
+
+
+def test_a_misspelt_variable_is_pointed_out_with_the_likely_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("BOT_TOKN=123:abc\nBOT_ADMIN_IDS=1\nDYNO=web.1\n")
+    monkeypatch.setenv("BOT_MAX_CITATION", "4")
+    strays = stray_variables()
+    assert strays == ["BOT_MAX_CITATION (in the environment) is not a setting; did you mean "
+                      "BOT_MAX_CITATIONS?",
+                      "BOT_TOKN (in .env) is not a setting; did you mean BOT_TOKEN?"]
+    assert "123:abc" not in " ".join(strays)
+
+
+def test_copying_example_env_changes_no_setting_until_it_is_filled_in() -> None:
+    defaults = load_settings(_env_file=DEFAULTS_FILE)
+    copied = load_settings(_env_file=(DEFAULTS_FILE, EXAMPLE_FILE))
+    assert copied == defaults
+
+
+def test_every_setting_is_described_in_example_env_or_the_defaults() -> None:
+    described = EXAMPLE_FILE.read_text() + DEFAULTS_FILE.read_text()
+    for field in Settings.model_fields:
+        assert env_names(field)[0] + "=" in described

@@ -3,14 +3,22 @@ script would run it (no token, a private index cache)."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ROOT, SEED_FILE, cli_env, write_folder
+from helpers import KNOWLEDGE_DIR, ROOT, SEED_FILE, cli_env, shipped_index, write_folder
+
+from bot.answer import Answer
+from bot.serving import KnowledgeService, answer_options
+from bot.settings import load_settings
+from bot.terminal import ask, chat
 
 SEED_TEXT = SEED_FILE.read_text(encoding="utf-8")
 BALLOON = "What was the spy balloon incident?"
@@ -119,3 +127,87 @@ def test_a_broken_knowledge_folder_exits_1_naming_the_file(
     assert str(folder / "broken.txt") in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_plain_ask_heads_each_of_several_answers_with_its_question(tmp_path: Path) -> None:
+    several = run(tmp_path, "ask", BALLOON, OFF_TOPIC)
+    assert several.returncode == 0, several.stderr
+    blocks = several.stdout.strip().split("\n\n")
+    assert [b.splitlines()[0] for b in blocks if b.startswith("Q: ")] == [
+        f"Q: {BALLOON}", f"Q: {OFF_TOPIC}"]
+    assert several.stdout.index("balloon", len(f"Q: {BALLOON}")) < several.stdout.index(
+        f"Q: {OFF_TOPIC}")  # the balloon answer sits under the balloon question
+    one = run(tmp_path, "ask", BALLOON)
+    assert "Q: " not in one.stdout  # a single answer needs no heading
+    piped = run(tmp_path, "ask", stdin=f"{BALLOON}\n{OFF_TOPIC}\n")
+    assert piped.stdout == several.stdout
+
+
+def test_a_piped_chat_ends_at_quit_but_json_reads_every_line(tmp_path: Path) -> None:
+    lines = f"{BALLOON}\n\nquit\n{BEFORE_THAT}\n"
+    plain = run(tmp_path, "chat", stdin=lines)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.count("paragraph") >= 1
+    assert "February" in plain.stdout  # the balloon answer
+    assert "interception" in plain.stdout
+    assert plain.stdout.count("\n\n") == 1  # one answer: the chat ended at "quit"
+    asked = [a["question"] for a in json_lines(run(tmp_path, "chat", "--json", stdin=lines))]
+    assert asked == [BALLOON, "quit", BEFORE_THAT]  # the machine interface has no quit word
+
+
+def test_a_start_up_failure_is_one_line_and_a_traceback_only_at_debug(tmp_path: Path) -> None:
+    folder = tmp_path / "k"
+    folder.mkdir()
+    # A file name that is not UTF-8, as a copy from an old machine may have.
+    (Path(os.fsdecode(bytes(folder)) + os.fsdecode(b"/caf\xe9.txt"))).write_text(
+        "Cafes\n\nA text about coffee.\n", encoding="utf-8")
+    for command in (("ask", BALLOON), ()):
+        result = run(tmp_path, *command, stdin=f"{BALLOON}\n", BOT_KNOWLEDGE_DIR=str(folder))
+        assert result.returncode == 1
+        assert result.stdout == ""
+        [line] = [line for line in result.stderr.strip().splitlines() if "BOT_TOKEN" not in line]
+        assert str(folder) in line
+        assert "Traceback" not in result.stderr
+    debug = run(tmp_path, "ask", BALLOON, BOT_KNOWLEDGE_DIR=str(folder), BOT_LOG_LEVEL="DEBUG")
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+
+
+def test_a_missing_package_is_one_line_that_says_how_to_install(tmp_path: Path) -> None:
+    # As in a half-installed environment: importing scipy fails the way a missing one does.
+    code = ("import sys; sys.modules['scipy'] = None; from bot.__main__ import main; "
+            "sys.exit(main(['ask', 'What happened?']))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=cli_env(tmp_path),
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "scipy" in line
+    assert "make run" in line
+
+
+class FailsOn(KnowledgeService):
+    """The real service, but one question meets a bug (as an unforeseen input might)."""
+
+    def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
+        if question == OFF_TOPIC:
+            raise ZeroDivisionError("division by zero")
+        return super().ask(question, context)
+
+
+@pytest.mark.parametrize("command", ["ask", "chat"])
+def test_a_question_that_meets_a_bug_does_not_lose_the_others(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = FailsOn(shipped_index(), answer_options(load_settings(_env_file=None)), KNOWLEDGE_DIR)
+    questions = [BALLOON, OFF_TOPIC, BALLOON]
+    out = io.StringIO()
+    if command == "ask":
+        status = ask(service, questions, as_json=True, out=out)
+    else:
+        status = chat(service, True, source=io.StringIO("\n".join(questions)), out=out)
+    assert status == 1
+    assert [json.loads(line)["question"] for line in out.getvalue().splitlines()] == [
+        BALLOON, BALLOON]
+    [said] = capsys.readouterr().err.strip().splitlines()
+    assert OFF_TOPIC in said
+    assert "ZeroDivisionError" in said
