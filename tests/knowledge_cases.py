@@ -52,9 +52,15 @@ def name_not_utf8(folder: Path) -> Path:
     return path
 
 
+# Trees too deep for pytest's own clean-up of old temporary folders (which recurses): each test
+# that makes one removes it with `remove_deep_folders` (its module's autouse fixture).
+_DEEP: list[Path] = []
+
+
 def nested_folders(folder: Path, depth: int = 1000) -> Path:
     """`depth` folders one inside the other (`rglob` used to die of recursion at 1,000), with
     an article at the bottom; returns the first folder too deep to be read."""
+    _DEEP.append(folder / "d")
     deepest = os.fsencode(folder)
     for _ in range(depth):  # one level at a time: mkdir(parents=True) recurses too
         deepest += b"/d"
@@ -94,3 +100,28 @@ BAD: dict[str, tuple[Callable[[Path], Path], str]] = {
     "name-not-utf-8": (name_not_utf8, "name is not valid UTF-8"),
     "folders-1000-deep": (nested_folders, "nested more than 32 deep"),
 }
+
+
+def remove_tree(top: Path) -> None:
+    """Remove `top` and everything in it, however deep (`shutil.rmtree` recurses, and pytest's
+    clean-up of old temporary folders with it)."""
+    folders: list[bytes] = []
+    pending = [os.fsencode(top)]
+    while pending:
+        folder = pending.pop()
+        folders.append(folder)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    os.unlink(entry.path)
+    for folder in reversed(folders):
+        os.rmdir(folder)
+
+
+def remove_deep_folders() -> None:
+    while _DEEP:
+        top = _DEEP.pop()
+        if top.exists():
+            remove_tree(top)

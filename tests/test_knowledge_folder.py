@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import FileOpens
 from helpers import write_folder
-from knowledge_cases import BAD, big_file, nested_folders
+from knowledge_cases import BAD, big_file, nested_folders, remove_deep_folders
 
 from bot.knowledge import (
     MAX_DEPTH,
@@ -27,6 +28,12 @@ from bot.knowledge import (
 from bot.readers.article import BIDI_CONTROLS
 
 GOOD = {"good.txt": "Good\n\nA fine paragraph."}
+
+
+@pytest.fixture(autouse=True)
+def _deep_folders_removed() -> Iterator[None]:
+    yield
+    remove_deep_folders()
 
 
 def error_for(folder: Path, limits: Limits = Limits()) -> str:  # noqa: B008

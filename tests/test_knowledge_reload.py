@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,19 @@ import pytest
 from conftest import TOKEN, FileOpens
 from fake_bot_api import FakeBotApi
 from helpers import write_folder
-from knowledge_cases import BAD, big_file
+from knowledge_cases import BAD, big_file, remove_deep_folders
 
 from bot.knowledge import shown
 from bot.telegram_bot.runtime import runtime_of
 
 ADMIN = 42
 SPY = "What was the spy balloon incident?"
+
+
+@pytest.fixture(autouse=True)
+def _deep_folders_removed() -> Iterator[None]:
+    yield
+    remove_deep_folders()
 
 
 @pytest.fixture(params=["no-cache", "cache"])
