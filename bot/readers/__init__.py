@@ -8,7 +8,7 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path, PurePath
 
-from bot.readers import html, markdown, rawtext
+from bot.readers import html, markdown, pdf, rawtext
 from bot.readers.article import Article, Paragraph, ReadError
 
 __all__ = [
@@ -19,11 +19,11 @@ __all__ = [
 Reader = Callable[[bytes, str], Article]
 READERS: dict[str, Reader] = {
     ".md": markdown.read, ".markdown": markdown.read, ".txt": rawtext.read,
-    ".html": html.read, ".htm": html.read,
+    ".html": html.read, ".htm": html.read, ".pdf": pdf.read,
 }
 SUPPORTED = ".md, .txt, .html or .pdf"
 # The libraries whose output becomes a document's text: another version may read a file apart.
-LIBRARIES = ("python-frontmatter", "PyYAML", "trafilatura", "htmldate", "lxml")
+LIBRARIES = ("python-frontmatter", "PyYAML", "trafilatura", "htmldate", "lxml", "pdfminer.six")
 
 # Why a file of another kind is not read, and what to do with it.
 _KINDS = {
