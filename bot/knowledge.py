@@ -221,7 +221,7 @@ class _Walk:
         return subfolders
 
     def _entry(self, entry: os.DirEntry[str], path: Path, subfolders: list[Path]) -> None:
-        document = readers.reader_for(entry.name) is not None
+        document = readers.readable(entry.name)
         if entry.is_symlink():
             if document or entry.is_dir():
                 _check_link(path, self.resolved_root)
