@@ -7,7 +7,9 @@ section headings kept, and the time per page (best of 5).
     python benchmarks/html_extractors.py            # the comparison table (Markdown)
     python benchmarks/html_extractors.py --hostile  # a hostile 10 MB page through the reader
 
-Candidates that are not installed are listed as such (they are not dependencies of the bot).
+Candidates that are not installed are listed as such (they are not dependencies of the bot:
+`pip install readability-lxml goose3 resiliparse` to compare with them; jusText comes with
+trafilatura).
 """
 
 from __future__ import annotations
