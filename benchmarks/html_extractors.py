@@ -14,20 +14,19 @@ trafilatura).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 FIXTURES = ROOT / "tests" / "fixtures" / "html"
 
+import reader_runs  # noqa: E402
+
 from bot.readers.article import fold  # noqa: E402
 
-Extractor = Callable[[bytes], str]
+Extractor = reader_runs.Extractor
 
 
 def trafilatura_default(page: bytes) -> str:
@@ -84,12 +83,6 @@ def resiliparse(page: bytes) -> str:
     return extract_plain_text(tree, main_content=True)
 
 
-def our_reader(page: bytes) -> str:
-    from bot.readers import html
-
-    return html.read(page, "page.html").text
-
-
 CANDIDATES: dict[str, tuple[str, Extractor]] = {
     "trafilatura 2.x (defaults)": ("trafilatura", trafilatura_default),
     "trafilatura, favor_precision": ("trafilatura", trafilatura_precision),
@@ -98,7 +91,7 @@ CANDIDATES: dict[str, tuple[str, Extractor]] = {
     "goose3": ("goose3", goose),
     "jusText": ("justext", justext_),
     "resiliparse (main_content)": ("resiliparse", resiliparse),
-    "bot.readers.html (the reader)": ("trafilatura", our_reader),
+    "bot.readers.html (the reader)": ("trafilatura", reader_runs.the_reader("page.html")),
 }
 
 
@@ -110,11 +103,7 @@ def score(extract: Extractor) -> tuple[float, float, float, float]:
     for page in sorted(FIXTURES.glob("*.html")):
         data = page.read_bytes()
         truth = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
-        best = float("inf")
-        for _ in range(5):
-            started = time.perf_counter()
-            text = extract(data)
-            best = min(best, time.perf_counter() - started)
+        text, best = reader_runs.best_of(extract, data)
         seconds += best
         got = fold(text)
         kept += sum(fold(p) in got for p in truth["paragraphs"])
@@ -128,15 +117,9 @@ def score(extract: Extractor) -> tuple[float, float, float, float]:
 
 
 def table() -> None:
-    print("| extractor | article paragraphs kept | boilerplate dropped | headings kept "
-          "| ms per page |")
-    print("|---|---|---|---|---|")
-    for name, (module, extract) in CANDIDATES.items():
-        if importlib.util.find_spec(module) is None:
-            print(f"| {name} | not installed | | | |")
-            continue
-        kept, dropped, headings, ms = score(extract)
-        print(f"| {name} | {kept:.0%} | {dropped:.0%} | {headings:.0%} | {ms:.1f} |")
+    reader_runs.print_table(
+        ("article paragraphs kept", "boilerplate dropped", "headings kept", "ms per page"),
+        CANDIDATES, score)
 
 
 HOSTILE = {
@@ -153,25 +136,12 @@ HOSTILE = {
 
 
 def hostile_case(name: str) -> None:
-    """One hostile page through the reader (in a process of its own, so that its peak memory
-    is its own)."""
-    from bot.readers import ReadError, html
-
-    data = HOSTILE[name]().encode()[: 10 * 1024 * 1024]
-    started = time.perf_counter()
-    try:
-        outcome = f"{len(html.read(data, 'page.html').paragraphs)} paragraphs"
-    except ReadError as exc:
-        outcome = f"refused: {exc}"
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{len(data) / 1e6:.1f}\t{time.perf_counter() - started:.2f}\t{peak:.0f}\t{outcome[:90]}")
+    reader_runs.report_read(HOSTILE[name]().encode()[: 10 * 1024 * 1024], "page.html")
 
 
 def hostile() -> None:
-    """Pages of up to 10 MB built to be slow, each read in a fresh process: time, peak memory
-    of that process (baseline: the same process after importing the reader), outcome."""
+    """Pages of up to 10 MB built to be slow, each read in a fresh process: size, time, peak
+    memory of that process (baseline: the same process after importing the reader), outcome."""
     import subprocess
 
     base = subprocess.run([sys.executable, "-c", "import bot.readers.html, resource; print("
@@ -179,16 +149,8 @@ def hostile() -> None:
                           capture_output=True, text=True, cwd=ROOT, check=True)
     print(f"baseline (reader imported): peak {int(base.stdout) / 1024:.0f} MB")
     for name in HOSTILE:
-        done = subprocess.run([sys.executable, __file__, "--hostile-case", name],
-                              capture_output=True, text=True, cwd=ROOT, check=True)
-        size, seconds, peak, outcome = done.stdout.strip().split("\t")
-        print(f"{name:22} {size:>5} MB {seconds:>6} s  peak {peak:>5} MB  {outcome}")
+        print(f"{name:22} {reader_runs.in_fresh_process(__file__, name)}")
 
 
 if __name__ == "__main__":
-    if "--hostile-case" in sys.argv:
-        hostile_case(sys.argv[-1])
-    elif "--hostile" in sys.argv:
-        hostile()
-    else:
-        table()
+    reader_runs.main(table, hostile, hostile_case)

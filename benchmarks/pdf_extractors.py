@@ -13,15 +13,11 @@ pypdf is not a dependency of the bot: `pip install pypdf` to compare with it.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import re
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -30,9 +26,11 @@ sys.path.insert(0, str(ROOT))
 FIXTURES = ROOT / "tests" / "fixtures" / "pdf"
 TEXT_PDFS = ("report-simple", "report-two-column")
 
+import reader_runs  # noqa: E402
+
 from bot.readers.article import fold  # noqa: E402
 
-Extractor = Callable[[bytes], str]
+Extractor = reader_runs.Extractor
 
 
 def pypdf_plain(data: bytes) -> str:
@@ -54,17 +52,11 @@ def pdfminer_text(data: bytes) -> str:
     return extract_text(BytesIO(data))
 
 
-def our_reader(data: bytes) -> str:
-    from bot.readers import pdf
-
-    return pdf.read(data, "file.pdf").text
-
-
 CANDIDATES: dict[str, tuple[str, Extractor]] = {
     "pypdf (extract_text)": ("pypdf", pypdf_plain),
     "pypdf (extraction_mode='layout')": ("pypdf", pypdf_layout),
     "pdfminer.six (extract_text)": ("pdfminer", pdfminer_text),
-    "bot.readers.pdf (the reader)": ("pdfminer", our_reader),
+    "bot.readers.pdf (the reader)": ("pdfminer", reader_runs.the_reader("file.pdf")),
 }
 
 
@@ -79,11 +71,7 @@ def score(extract: Extractor) -> tuple[float, float, float, float]:
     for name in TEXT_PDFS:
         data = (FIXTURES / f"{name}.pdf").read_bytes()
         truth = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-        best = float("inf")
-        for _ in range(5):
-            started = time.perf_counter()
-            text = extract(data)
-            best = min(best, time.perf_counter() - started)
+        text, best = reader_runs.best_of(extract, data)
         seconds += best
         got = fold(dehyphenated(text))
         positions = [got.find(fold(p)) for p in truth["paragraphs"]]
@@ -97,15 +85,9 @@ def score(extract: Extractor) -> tuple[float, float, float, float]:
 
 
 def table() -> None:
-    print("| extractor | paragraphs found whole | in reading order | headers/footers dropped "
-          "| ms per file |")
-    print("|---|---|---|---|---|")
-    for name, (module, extract) in CANDIDATES.items():
-        if importlib.util.find_spec(module) is None:
-            print(f"| {name} | not installed | | | |")
-            continue
-        whole, order, dropped, ms = score(extract)
-        print(f"| {name} | {whole:.0%} | {order:.0%} | {dropped:.0%} | {ms:.1f} |")
+    reader_runs.print_table(
+        ("paragraphs found whole", "in reading order", "headers/footers dropped", "ms per file"),
+        CANDIDATES, score)
 
 
 def hostile_pdf(kind: str, path: Path) -> None:
@@ -140,32 +122,12 @@ def hostile() -> None:
         for kind in kinds:
             path = Path(scratch) / "hostile.pdf"
             hostile_pdf(kind, path)
-            done = subprocess.run([sys.executable, __file__, "--hostile-case", str(path)],
-                                  capture_output=True, text=True, cwd=ROOT, check=True)
-            size, seconds, peak, outcome = done.stdout.strip().split("\t")
-            print(f"{kind:26} {size:>6} MB {seconds:>6} s  peak {peak:>5} MB  {outcome}")
+            print(f"{kind:26} {reader_runs.in_fresh_process(__file__, str(path))}")
 
 
 def hostile_case(path: str) -> None:
-    import resource
-
-    from bot.readers import ReadError, pdf
-
-    data = Path(path).read_bytes()
-    started = time.perf_counter()
-    try:
-        outcome = f"{len(pdf.read(data, 'file.pdf').paragraphs)} paragraphs"
-    except ReadError as exc:
-        outcome = f"refused: {exc}"
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{len(data) / 1e6:.1f}\t{time.perf_counter() - started:.2f}\t{peak:.0f}\t"
-          f"{outcome[:90]}")
+    reader_runs.report_read(Path(path).read_bytes(), "file.pdf")
 
 
 if __name__ == "__main__":
-    if "--hostile-case" in sys.argv:
-        hostile_case(sys.argv[-1])
-    elif "--hostile" in sys.argv:
-        hostile()
-    else:
-        table()
+    reader_runs.main(table, hostile, hostile_case)
