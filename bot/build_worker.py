@@ -1,6 +1,7 @@
 """The separate process a large reload builds its index in, so that the serving process only
-reads the result back: `python -m bot.build_worker FOLDER CACHE_DIR K1 B` loads FOLDER, writes
-the index's cache entry into CACHE_DIR and prints the entry's path.
+reads the result back: `python -m bot.build_worker FOLDER CACHE_DIR K1 B [MAX_FILE_BYTES
+MAX_TOTAL_BYTES]` loads FOLDER within those limits, writes the index's cache entry into CACHE_DIR
+and prints the entry's path.
 
 Exit status 3 means the knowledge folder could not be loaded (the reason is on stderr).
 """
@@ -15,18 +16,19 @@ from pathlib import Path
 
 from bot.index import Index
 from bot.index_cache import IndexCache
-from bot.knowledge import KnowledgeError, load_folder
+from bot.knowledge import KnowledgeError, Limits, load_folder
 
 KNOWLEDGE_ERROR = 3
 
 
 def main(argv: list[str]) -> int:
-    folder, cache_dir, k1, b = argv
+    folder, cache_dir, k1, b = argv[:4]
+    limits = Limits(*map(int, argv[4:6])) if len(argv) >= 6 else Limits()
     with contextlib.suppress(OSError):
         os.nice(10)  # on a small machine, the serving process's threads go first
     gc.disable()  # a process that ends in seconds gains nothing from collecting its garbage
     try:
-        knowledge = load_folder(folder)
+        knowledge = load_folder(folder, limits)
     except KnowledgeError as exc:
         print(exc, file=sys.stderr)
         return KNOWLEDGE_ERROR

@@ -25,9 +25,17 @@ import numpy.typing as npt
 import Stemmer
 from scipy import sparse
 
-from bot import corpus, facts, index, knowledge, text
+from bot import corpus, facts, index, knowledge, readers, text
 from bot.index import Index
-from bot.knowledge import Document, KnowledgeBase, KnowledgeError, Passage, _document_files
+from bot.knowledge import (
+    DEFAULT_LIMITS,
+    Document,
+    KnowledgeBase,
+    KnowledgeError,
+    Limits,
+    Passage,
+    document_files,
+)
 
 log = logging.getLogger(__name__)
 FORMAT = "3"
@@ -48,6 +56,7 @@ def code_digest() -> str:
     for module in (*_SOURCES, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
     digest.update(str(Stemmer.version()).encode())
+    digest.update(readers.fingerprint().encode())  # the readers and their extractors' versions
     return digest.hexdigest()
 
 
@@ -64,11 +73,11 @@ def knowledge_files(knowledge: KnowledgeBase) -> list[tuple[str, str]]:
     return [(d.id + Path(d.path).suffix, d.digest) for d in knowledge.documents]
 
 
-def folder_files(root: Path) -> list[tuple[str, str]]:
+def folder_files(root: Path, limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, str]]:
     """(relative path, SHA-256) of every file `load_folder(root)` would read, in its order."""
     return [
         (path.relative_to(root).as_posix(), hashlib.sha256(path.read_bytes()).hexdigest())
-        for path in sorted(_document_files(root))  # the loader's own listing and order
+        for path in sorted(document_files(root, limits))  # the loader's own listing and order
     ]
 
 
@@ -82,13 +91,15 @@ class IndexCache:
     def path_for(self, key: str) -> Path:
         return self.folder / f"{PREFIX}{key}.npz"
 
-    def restore(self, root: Path, k1: float, b: float) -> Index | None:
+    def restore(
+        self, root: Path, k1: float, b: float, limits: Limits = DEFAULT_LIMITS
+    ) -> Index | None:
         """The index (with its passages) for the files now in `root`, or None on a miss.
 
         Problems with the folder itself are left for `load_folder` to report.
         """
         try:
-            key = entry_key(folder_files(Path(root)), k1, b)
+            key = entry_key(folder_files(Path(root), limits), k1, b)
         except (OSError, KnowledgeError):
             return None
         path = self.path_for(key)

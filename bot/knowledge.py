@@ -1,40 +1,40 @@
-"""Documents and passages: reading a knowledge folder of `.md` and `.txt` files into passages.
+"""Documents and passages: reading a knowledge folder into passages, each file by the reader of
+its format (`bot.readers`).
 
-Loading is all or nothing: any problem raises `KnowledgeError` naming the file and what is wrong,
-so a caller can keep serving what it had.
+Loading is all or nothing: any problem raises `KnowledgeError` naming the file (or folder) and
+what to do, so a caller can keep serving what it had. Files of formats no reader reads are
+listed in `KnowledgeBase.skipped` and logged, never silently passed over.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+import logging
+import os
 import stat
-import unicodedata
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
+from bot import readers
+from bot.readers.article import label
 
-SUFFIXES = (".md", ".markdown", ".txt")
-# Larger files are refused rather than read: one article is kilobytes, and a stray dump of
-# tens of megabytes would stall a reload and bloat the index for nothing. Sizes are checked when
-# the folder is listed, so nothing (not even the index cache's check) reads such a file.
-MAX_FILE_BYTES = 10 * 1024 * 1024
+log = logging.getLogger(__name__)
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_COURTESY = re.compile(r"^\(?\s*courtesy\s*:\s*(?P<source>.+?)\s*\)?\s*$", re.IGNORECASE)
-_IMAGE_CREDIT = re.compile(
-    r"^(image|photo|picture)\s+(credit|courtesy|source)s?\s*:", re.IGNORECASE
-)
-_RELATED = re.compile(r"^(related\s+(article|articles|story|stories|news|posts?)|read\s+more|"
-                      r"see\s+also|also\s+read)\s*:?\s*$", re.IGNORECASE)
-_POST_COMMENT = re.compile(r"^(post\s+a\s+comment|leave\s+a\s+(comment|reply)|"
-                           r"share\s+this(\s+article)?|comments?)\s*:?\s*$", re.IGNORECASE)
-# A raw-text heading is a short line that ends in ":" and is not itself a sentence.
-_HEADING_MAX_WORDS = 14
+MB = 1024 * 1024
+# One article is kilobytes; a stray dump of tens of megabytes would stall a reload and bloat
+# the index for nothing.
+MAX_FILE_MB = 10
+# One instance serves about 100,000 passages well: ~28 MB of Markdown, ~250 MB of memory once
+# indexed, while loading it peaks at several times its size. 50 MB leaves room for a knowledge
+# base twice that size in text, and far more in HTML and PDF files, whose bytes are mostly
+# markup and layout (a 1 MB saved news page holds ~10 KB of article). Fifty 10 MB files, which
+# used to load for minutes up to a 4 GB peak, are refused from the listing.
+MAX_KNOWLEDGE_MB = 50
+# Deeper folders are refused: nobody files articles 32 levels down, and such a document's id
+# (its path) would be an unreadable label.
+MAX_DEPTH = 32
+# The knowledge base's own vocabulary (synonyms in the Solr format), never an article.
+SYNONYMS_FILE = "synonyms.txt"
 
 
 class KnowledgeError(Exception):
@@ -42,8 +42,25 @@ class KnowledgeError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """How much a knowledge folder may hold, checked from the listing before anything is read."""
+
+    max_file_bytes: int = MAX_FILE_MB * MB
+    max_total_bytes: int = MAX_KNOWLEDGE_MB * MB
+
+    @classmethod
+    def from_megabytes(cls, file_mb: float, total_mb: float) -> Limits:
+        """The limits as the settings give them (`BOT_MAX_FILE_MB`, `BOT_MAX_KNOWLEDGE_MB`)."""
+        return cls(int(file_mb * MB), int(total_mb * MB))
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
-    """One article: its id (the file name without suffix), metadata and the text it came from."""
+    """One article: its id (the file name without suffix), metadata and the text it came from
+    (for HTML and PDF, the text extracted from it)."""
 
     id: str
     path: str
@@ -75,11 +92,13 @@ class Passage:
 
 @dataclass(frozen=True, slots=True)
 class KnowledgeBase:
-    """Everything loaded from one folder, in a stable order (by document id, then paragraph)."""
+    """Everything loaded from one folder, in a stable order (by document id, then paragraph),
+    and the files that were not read: (path relative to the folder, why and what to do)."""
 
     documents: tuple[Document, ...]
     passages: tuple[Passage, ...]
     digest: str = field(default="")
+    skipped: tuple[tuple[str, str], ...] = ()
 
     @property
     def sections(self) -> list[str]:
@@ -91,79 +110,156 @@ class KnowledgeBase:
         return list(seen)
 
 
-def load_folder(folder: Path | str) -> KnowledgeBase:
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The files a folder holds: the documents to read (in the loader's order) and their total
+    size, and the files no reader reads, with the reason."""
+
+    files: tuple[Path, ...]
+    total_bytes: int
+    skipped: tuple[tuple[str, str], ...]
+
+
+def load_folder(folder: Path | str, limits: Limits = DEFAULT_LIMITS) -> KnowledgeBase:
     """Read every document in `folder` (recursively) into a `KnowledgeBase`, or raise."""
     root = Path(folder)
-    if not root.exists():
-        raise KnowledgeError(f"{root}: the knowledge folder does not exist; create it or set "
-                             "BOT_KNOWLEDGE_DIR to the folder that holds your articles")
-    if not root.is_dir():
-        raise KnowledgeError(f"{root}: not a folder; set BOT_KNOWLEDGE_DIR to a folder of "
-                             ".md or .txt files")
-    files = sorted(_document_files(root))
-    if not files:
-        raise KnowledgeError(f"{root}: no documents found; add .md or .txt files to it")
+    listing = list_folder(root, limits)
+    if not listing.files:
+        raise KnowledgeError(f"{shown(root)}: no documents found; add .md, .txt, .html or .pdf "
+                             "files to it")
+    if listing.skipped:
+        log.warning("%s: %d files not read: %s", shown(root), len(listing.skipped),
+                    _skipped_summary(listing.skipped))
     documents: list[Document] = []
+    passages: list[Passage] = []
     seen: dict[str, Path] = {}
-    for path in files:
-        doc = read_document(path, root)
+    for path in listing.files:
+        doc, doc_passages = read_file(path, root, limits)
         if doc.id in seen:
-            raise KnowledgeError(f"{path}: document id {doc.id!r} is already used by "
-                                 f"{seen[doc.id]}; rename one of the two files")
+            raise KnowledgeError(f"{shown(path)}: document id {doc.id!r} is already used by "
+                                 f"{shown(seen[doc.id])}; rename one of the two files")
         seen[doc.id] = path
         documents.append(doc)
-    passages: list[Passage] = []
-    for doc in documents:
-        doc_passages = list(split_passages(doc))
-        if not doc_passages:
-            raise KnowledgeError(f"{doc.path}: no paragraphs of text found; "
-                                 "separate paragraphs with blank lines")
         passages.extend(doc_passages)
     digest = hashlib.sha256("\n".join(f"{d.id}:{d.digest}" for d in documents).encode())
-    return KnowledgeBase(tuple(documents), tuple(passages), digest.hexdigest())
+    return KnowledgeBase(tuple(documents), tuple(passages), digest.hexdigest(), listing.skipped)
 
 
-def _document_files(root: Path) -> Iterator[Path]:
-    """The document files under `root`, hidden ones left out.
+def document_files(root: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Path, ...]:
+    """The document files under `root` in the loader's order (see `list_folder`)."""
+    return list_folder(root, limits).files
 
-    A link that leads outside `root`, whether to a file or to a folder, raises: serving it
-    would publish whatever it points at, and skipping it would hide the mistake. So does a link
-    to nothing or to itself. Linked folders inside `root` are not followed (their files are
-    read where they are), and a file that vanishes while the folder is listed is left out.
+
+def list_folder(root: Path, limits: Limits = DEFAULT_LIMITS) -> Listing:
+    """What `root` holds, checked before any file is read; raises `KnowledgeError`.
+
+    Hidden files and folders, and the top-level `synonyms.txt`, are left out. A link that
+    leads outside `root`, whether to a file or to a folder, raises: serving it would publish
+    whatever it points at, and skipping it would hide the mistake. So does a link to nothing or
+    to itself. Linked folders inside `root` are not followed (their files are read where they
+    are), and a file that vanishes while the folder is listed is left out. Sizes are checked
+    here, so nothing (not even the index cache's check) reads a file over the limits.
     """
-    resolved_root = root.resolve()
-    try:
-        for path in root.rglob("*"):
-            if path.name.startswith(".") or any(
-                    part.startswith(".") for part in path.relative_to(root).parts):
+    if not root.exists():
+        raise KnowledgeError(f"{shown(root)}: the knowledge folder does not exist; create it "
+                             "or set BOT_KNOWLEDGE_DIR to the folder that holds your articles")
+    if not root.is_dir():
+        raise KnowledgeError(f"{shown(root)}: not a folder; set BOT_KNOWLEDGE_DIR to a folder "
+                             "of .md, .txt, .html or .pdf files")
+    walk = _Walk(root, limits)
+    # Iterative, not recursive: a folder nested thousands deep must be refused, not crash.
+    pending = [(root, 0)]
+    while pending:
+        folder, depth = pending.pop()
+        pending.extend((sub, depth + 1) for sub in walk.folder(folder, depth))
+    if walk.total > limits.max_total_bytes:
+        raise KnowledgeError(
+            f"{shown(root)}: the documents add up to {walk.total / MB:.1f} MB, more than the "
+            f"{_mb(limits.max_total_bytes)} MB limit for a knowledge folder "
+            "(BOT_MAX_KNOWLEDGE_MB); remove some, or raise the limit if this machine has the "
+            "memory for them")
+    return Listing(tuple(sorted(walk.files)), walk.total, tuple(sorted(walk.skipped)))
+
+
+class _Walk:
+    """One listing of a folder tree: what it found so far."""
+
+    def __init__(self, root: Path, limits: Limits) -> None:
+        self.root = root
+        self.resolved_root = root.resolve()
+        self.limits = limits
+        self.files: list[Path] = []
+        self.skipped: list[tuple[str, str]] = []
+        self.total = 0
+
+    def folder(self, folder: Path, depth: int) -> list[Path]:
+        """Note the files of `folder`; return its subfolders to list next."""
+        if depth > MAX_DEPTH:
+            raise KnowledgeError(f"{shown(folder)}: folders are nested more than {MAX_DEPTH} "
+                                 "deep; move the articles into a shallower folder")
+        try:
+            with os.scandir(folder) as found:
+                entries = sorted(found, key=lambda entry: entry.name)
+        except FileNotFoundError:
+            return []  # removed while the folder was listed: nothing to read in it
+        except OSError as exc:
+            raise KnowledgeError(f"{shown(folder)}: could not be listed ({exc.strerror}); check "
+                                 "its permissions, then try the reload again") from None
+        subfolders: list[Path] = []
+        for entry in entries:
+            path = folder / entry.name
+            if entry.name.startswith(".") or (depth == 0 and entry.name == SYNONYMS_FILE):
                 continue
-            document = path.suffix.lower() in SUFFIXES
-            if path.is_symlink() and (document or path.is_dir()):
-                _check_link(path, resolved_root)
-            if document and _is_file(path):
-                yield path
-    except OSError as exc:  # a subfolder removed or made unreadable while it was listed
-        raise KnowledgeError(f"{exc.filename or root}: could not be listed ({exc.strerror}); "
-                             "try the reload again") from None
+            _check_name(path)
+            try:
+                self._entry(entry, path, subfolders)
+            except FileNotFoundError:
+                continue  # vanished while the folder was listed
+            except OSError as exc:
+                raise KnowledgeError(f"{shown(path)}: could not be examined ({exc.strerror}); "
+                                     "check its permissions") from None
+        return subfolders
+
+    def _entry(self, entry: os.DirEntry[str], path: Path, subfolders: list[Path]) -> None:
+        document = readers.readable(entry.name)
+        if entry.is_symlink():
+            if document or entry.is_dir():
+                _check_link(path, self.resolved_root)
+            if entry.is_dir():
+                return  # a linked folder inside: its files are read where they are
+        elif entry.is_dir(follow_symlinks=False):
+            subfolders.append(path)
+            return
+        if not document:
+            self.skipped.append((self._relative(path), readers.unsupported(entry.name)))
+            return
+        info = entry.stat()
+        if not stat.S_ISREG(info.st_mode):
+            self.skipped.append((self._relative(path), "is not a regular file (a device, pipe "
+                                 "or socket), so it is not read; replace it with the article"))
+            return
+        check_size(path, info.st_size, self.limits)
+        self.files.append(path)
+        self.total += info.st_size
+
+    def _relative(self, path: Path) -> str:
+        return shown(path.relative_to(self.root))
 
 
-def _is_file(path: Path) -> bool:
-    """A regular file (or a link to one) of a size that may be read; False if it vanished."""
+def _check_name(path: Path) -> None:
     try:
-        info = path.stat()
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    if not stat.S_ISREG(info.st_mode):
-        return False
-    _check_size(path, info.st_size)
-    return True
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name, kept as surrogates by Python
+        raise KnowledgeError(f"{shown(path)}: the name is not valid UTF-8; rename it (a "
+                             "name in UTF-8, as any current system writes it)") from None
 
 
-def _check_size(path: Path, size: int) -> None:
-    if size > MAX_FILE_BYTES:
-        raise KnowledgeError(f"{path}: {size / 1e6:.1f} MB is larger than the "
-                             f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit; split it into "
-                             "several articles")
+def check_size(path: Path, size: int, limits: Limits) -> None:
+    """Raise when a file of `size` bytes is over the per-file limit."""
+    if size > limits.max_file_bytes:
+        raise KnowledgeError(f"{shown(path)}: {size / MB:.1f} MB is larger than the "
+                             f"{_mb(limits.max_file_bytes)} MB limit (BOT_MAX_FILE_MB); split "
+                             "it into several articles")
 
 
 def _check_link(path: Path, resolved_root: Path) -> None:
@@ -172,208 +268,69 @@ def _check_link(path: Path, resolved_root: Path) -> None:
     except FileNotFoundError:
         target = path.resolve()
         if target.is_relative_to(resolved_root):
-            raise KnowledgeError(f"{path}: is a link to a file that does not exist; fix the "
-                                 "link or remove it") from None
+            raise KnowledgeError(f"{shown(path)}: is a link to a file that does not exist; fix "
+                                 "the link or remove it") from None
     except RuntimeError:  # how Python before 3.13 reports a loop of links
-        raise KnowledgeError(f"{path}: is a link that leads back to itself; replace it with "
-                             "the file it should show") from None
+        raise KnowledgeError(f"{shown(path)}: is a link that leads back to itself; replace it "
+                             "with the file it should show") from None
     except OSError as exc:
-        raise KnowledgeError(f"{path}: is a link that cannot be followed ({exc.strerror}); "
-                             "replace it with the file it should show") from None
+        raise KnowledgeError(f"{shown(path)}: is a link that cannot be followed "
+                             f"({exc.strerror}); replace it with the file it should show") from None
     if not target.is_relative_to(resolved_root):
-        raise KnowledgeError(f"{path}: links outside the knowledge folder; copy what it "
+        raise KnowledgeError(f"{shown(path)}: links outside the knowledge folder; copy what it "
                              "points to into the folder instead of linking to it")
 
 
-def read_document(path: Path, root: Path | None = None) -> Document:
-    """Read one file into a `Document`, or raise `KnowledgeError` naming it."""
+def read_file(
+    path: Path, root: Path | None = None, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Document, tuple[Passage, ...]]:
+    """Read one file into its `Document` and passages, or raise `KnowledgeError` naming it."""
     try:
-        _check_size(path, path.stat().st_size)  # again: it may have grown since it was listed
+        check_size(path, path.stat().st_size, limits)  # again: it may have grown since listed
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise KnowledgeError(f"{path}: the file disappeared while it was being read; "
+        raise KnowledgeError(f"{shown(path)}: the file disappeared while it was being read; "
                              "try the reload again") from None
     except OSError as exc:
-        raise KnowledgeError(f"{path}: cannot be read ({exc.strerror}); check its "
+        raise KnowledgeError(f"{shown(path)}: cannot be read ({exc.strerror}); check its "
                              "permissions") from None
-    if b"\x00" in raw:
-        raise KnowledgeError(f"{path}: is a binary file, not text; save it as UTF-8 text or "
-                             "remove it")
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise KnowledgeError(f"{path}: is not valid UTF-8 (byte {exc.start}); re-save it as "
-                             "UTF-8") from None
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    if not text.strip():
-        raise KnowledgeError(f"{path}: is empty; write the article into it or remove it")
+        article = readers.read(raw, path.name)
+    except readers.ReadError as exc:
+        raise KnowledgeError(f"{shown(path)}: {exc}") from None
     rel = path.relative_to(root) if root else Path(path.name)
-    doc_id = rel.with_suffix("").as_posix()
-    digest = hashlib.sha256(raw).hexdigest()
-    if path.suffix.lower() in (".md", ".markdown"):
-        return _markdown_document(path, doc_id, text, digest)
-    return _raw_document(path, doc_id, text, digest)
-
-
-def _markdown_document(path: Path, doc_id: str, text: str, digest: str) -> Document:
-    meta: dict[str, Any] = {}
-    match = _FRONT_MATTER.match(text)
-    if match:
-        try:
-            loaded = yaml.safe_load(match.group(1))
-        except yaml.YAMLError as exc:
-            where = getattr(exc, "problem_mark", None)
-            line = f" at line {where.line + 2}" if where is not None else ""
-            raise KnowledgeError(f"{path}: broken front matter{line}: "
-                                 f"{getattr(exc, 'problem', None) or exc}; fix the YAML "
-                                 "between the --- lines") from None
-        except RecursionError:  # PyYAML builds nested values recursively
-            raise KnowledgeError(f"{path}: front matter is nested too deeply; use plain "
-                                 "'key: value' lines (title, source, url, published)") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise KnowledgeError(f"{path}: front matter must be 'key: value' lines "
-                                 "(title, source, url, published)")
-        meta = loaded or {}
-        body_start = match.end()
-    elif text.startswith("---\n"):
-        raise KnowledgeError(f"{path}: front matter starts with --- but never ends; add a "
-                             "closing --- line")
-    else:
-        body_start = 0
-    title = _meta_str(path, meta, "title")
-    if title is None:
-        heading = re.search(r"^#\s+(.+?)\s*#*\s*$", text[body_start:], re.MULTILINE)
-        title = heading.group(1) if heading else doc_id.rsplit("/", 1)[-1]
-    return Document(
-        id=doc_id, path=str(path), title=title, text=text,
-        source=_meta_str(path, meta, "source"), url=_meta_str(path, meta, "url"),
-        published=_meta_str(path, meta, "published"), digest=digest,
+    doc_id = label(rel.with_suffix("").as_posix())
+    if not doc_id:
+        raise KnowledgeError(f"{shown(path)}: the file name has nothing to show as the "
+                             "document's name; rename it")
+    doc = Document(id=doc_id, path=str(path), title=article.title, text=article.text,
+                   source=article.source, url=article.url, published=article.published,
+                   digest=hashlib.sha256(raw).hexdigest())
+    passages = tuple(
+        Passage(id=f"{doc_id}#{number}", document=doc, section=para.section, paragraph=number,
+                text=article.text[para.start : para.end], start=para.start, end=para.end)
+        for number, para in enumerate(article.paragraphs, 1)
     )
+    if not passages:
+        raise KnowledgeError(f"{shown(path)}: no paragraphs of text found; separate "
+                             "paragraphs with blank lines")
+    return doc, passages
 
 
-def _meta_str(path: Path, meta: dict[str, Any], key: str) -> str | None:
-    value = meta.get(key)
-    if value is None:
-        return None
-    if isinstance(value, list | dict):
-        raise KnowledgeError(f"{path}: front matter field {key!r} must be a single value")
-    return str(value).strip() or None
+def shown(path: Path | str) -> str:
+    """A path as a message shows it on one line: undecodable bytes and control characters
+    (newlines, bidirectional overrides) escaped, as Python writes them in a string."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
-def _raw_document(path: Path, doc_id: str, text: str, digest: str) -> Document:
-    title = next((line.strip() for line in text.split("\n") if line.strip()), doc_id)
-    source = None
-    for line in text.split("\n"):
-        courtesy = _COURTESY.match(line.strip())
-        if courtesy:
-            source = courtesy.group("source")
-    return Document(id=doc_id, path=str(path), title=title, text=text, source=source,
-                    digest=digest)
+def _mb(size: int) -> str:
+    return f"{size / MB:g}"
 
 
-def split_passages(doc: Document) -> Iterator[Passage]:
-    """Yield a document's paragraphs with their section and 1-based paragraph number."""
-    markdown = doc.path.lower().endswith((".md", ".markdown"))
-    blocks = _blocks(doc.text, skip_front_matter=markdown)
-    section: str | None = None
-    number = 0
-    title_seen = False
-    skip_next = False
-    for start, end in blocks:
-        block = doc.text[start:end]
-        line = " ".join(block.split())
-        if skip_next:
-            skip_next = False
-            continue
-        if markdown:
-            heading = _MD_HEADING.match(line)
-            if heading:
-                if len(heading.group(1)) == 1 and not title_seen and line[2:].strip() == doc.title:
-                    title_seen = True
-                else:
-                    section = heading.group(2).rstrip(":").strip() or section
-                continue
-        else:
-            if not title_seen:
-                title_seen = True  # the first line of raw text is the title
-                continue
-            if _is_raw_heading(block):
-                section = " ".join(line[:-1].split())
-                continue
-        if _is_boilerplate(line):
-            if _RELATED.match(line):
-                skip_next = True  # the headline of the related article follows
-            continue
-        if _repeats_title(line, doc.title):
-            continue
-        number += 1
-        yield Passage(id=f"{doc.id}#{number}", document=doc, section=section, paragraph=number,
-                      text=block, start=start, end=end)
-
-
-def _blocks(text: str, *, skip_front_matter: bool) -> list[tuple[int, int]]:
-    """Spans of paragraphs: runs of non-blank lines, stripped of surrounding white space.
-
-    A raw-text heading or the title may sit directly above its paragraph without a blank line,
-    so the first line of a block is split off when it is a heading.
-    """
-    offset = 0
-    if skip_front_matter:
-        match = _FRONT_MATTER.match(text)
-        if match:
-            offset = match.end()
-    spans: list[tuple[int, int]] = []
-    for match in re.finditer(r"\S(?:.*\S)?(?:\n[ \t]*\S.*)*", text[offset:]):
-        start, end = match.start() + offset, match.end() + offset
-        spans.extend(_split_heading_lines(text, start, end))
-    return spans
-
-
-def _split_heading_lines(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
-    lines = text[start:end].split("\n")
-    if len(lines) == 1:
-        return [(start, end)]
-    spans: list[tuple[int, int]] = []
-    pos = start
-    para_start = start
-    for line in lines:
-        line_end = pos + len(line)
-        stripped = line.strip()
-        if _is_raw_heading(stripped) or _MD_HEADING.match(stripped) or _is_boilerplate(stripped):
-            if para_start < pos:
-                spans.append(_trim(text, para_start, pos))
-            spans.append(_trim(text, pos, line_end))
-            para_start = line_end + 1
-        pos = line_end + 1
-    if para_start < end:
-        spans.append(_trim(text, para_start, end))
-    return [span for span in spans if span[0] < span[1]]
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _is_raw_heading(block: str) -> bool:
-    line = " ".join(block.split())
-    if "\n" in block.strip() or not line.endswith(":") or len(line) < 3:
-        return False
-    return len(line.split()) <= _HEADING_MAX_WORDS and not _IMAGE_CREDIT.match(line)
-
-
-def _is_boilerplate(line: str) -> bool:
-    return bool(_IMAGE_CREDIT.match(line) or _COURTESY.match(line) or _RELATED.match(line)
-                or _POST_COMMENT.match(line))
-
-
-def _repeats_title(line: str, title: str) -> bool:
-    norm = _fold(line)
-    return bool(norm) and (norm == _fold(title) or (len(norm) > 20 and norm in _fold(title)))
-
-
-def _fold(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.casefold()))
+def _skipped_summary(skipped: tuple[tuple[str, str], ...], shown_at_most: int = 10) -> str:
+    listed = "; ".join(f"{name} {why}" for name, why in skipped[:shown_at_most])
+    more = len(skipped) - shown_at_most
+    return listed + (f"; and {more} more" if more > 0 else "")

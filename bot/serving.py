@@ -26,7 +26,14 @@ from bot import build_worker
 from bot.answer import Answer, AnswerOptions, compose
 from bot.index import Index
 from bot.index_cache import CacheError, IndexCache
-from bot.knowledge import KnowledgeBase, KnowledgeError, _document_files, load_folder
+from bot.knowledge import (
+    DEFAULT_LIMITS,
+    KnowledgeBase,
+    KnowledgeError,
+    Limits,
+    document_files,
+    load_folder,
+)
 from bot.settings import Settings
 from bot.text import english_typos
 
@@ -97,13 +104,15 @@ class KnowledgeService:
 
     def __init__(self, index: Index, options: AnswerOptions, folder: Path,
                  cache: IndexCache | None = None, k1: float = 1.5, b: float = 0.75,
-                 *, isolate_above: int = ISOLATE_ABOVE_BYTES) -> None:
+                 *, isolate_above: int = ISOLATE_ABOVE_BYTES,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self._index = index
         self.options = options
         self.folder = folder
         self.cache = cache
         self.k1, self.b = k1, b
         self.isolate_above = isolate_above
+        self.limits = limits
         self._reload_lock = threading.Lock()
 
     @classmethod
@@ -111,9 +120,11 @@ class KnowledgeService:
         """Load the knowledge folder (or raise `KnowledgeError`) and build or restore its index."""
         folder = settings.knowledge_path()
         cache = IndexCache(settings.cache_dir) if settings.cache_dir else None
+        limits = Limits.from_megabytes(settings.max_file_mb, settings.max_knowledge_mb)
         with _collector_paused():
-            index = _settled(open_index(folder, cache, settings.k1, settings.b))
-        return cls(index, answer_options(settings), folder, cache, settings.k1, settings.b)
+            index = _settled(open_index(folder, cache, settings.k1, settings.b, limits))
+        return cls(index, answer_options(settings), folder, cache, settings.k1, settings.b,
+                   limits=limits)
 
     @property
     def index(self) -> Index:
@@ -153,22 +164,24 @@ class KnowledgeService:
     def _fresh_index(self) -> Index:
         if self.cache is not None:
             with _collector_paused():
-                restored = self.cache.restore(self.folder, self.k1, self.b)
+                restored = self.cache.restore(self.folder, self.k1, self.b, self.limits)
                 if restored is not None:
                     return _settled(restored)
-        if _folder_bytes(self.folder) > self.isolate_above:
-            return build_elsewhere(self.folder, self.cache, self.k1, self.b)
+        if _folder_bytes(self.folder, self.limits) > self.isolate_above:
+            return build_elsewhere(self.folder, self.cache, self.k1, self.b, self.limits)
         with _collector_paused():
-            return _settled(build_index(load_folder(self.folder), self.cache, self.k1, self.b))
+            return _settled(build_index(load_folder(self.folder, self.limits), self.cache,
+                                        self.k1, self.b))
 
 
-def open_index(folder: Path, cache: IndexCache | None, k1: float, b: float) -> Index:
+def open_index(folder: Path, cache: IndexCache | None, k1: float, b: float,
+               limits: Limits = DEFAULT_LIMITS) -> Index:
     """The index of the files in `folder`: restored from the cache, else loaded and built."""
     if cache is not None:
-        restored = cache.restore(folder, k1, b)
+        restored = cache.restore(folder, k1, b, limits)
         if restored is not None:
             return restored
-    return build_index(load_folder(folder), cache, k1, b)
+    return build_index(load_folder(folder, limits), cache, k1, b)
 
 
 def build_index(knowledge: KnowledgeBase, cache: IndexCache | None, k1: float, b: float) -> Index:
@@ -183,7 +196,8 @@ def build_index(knowledge: KnowledgeBase, cache: IndexCache | None, k1: float, b
     return index
 
 
-def build_elsewhere(folder: Path, cache: IndexCache | None, k1: float, b: float) -> Index:
+def build_elsewhere(folder: Path, cache: IndexCache | None, k1: float, b: float,
+                    limits: Limits = DEFAULT_LIMITS) -> Index:
     """Load and index `folder` in a fresh process (`bot.build_worker`), which writes a cache
     entry, then read the entry back here: this process only reads files and copies arrays."""
     with tempfile.TemporaryDirectory(prefix="bot-index-") as scratch:
@@ -193,7 +207,7 @@ def build_elsewhere(folder: Path, cache: IndexCache | None, k1: float, b: float)
                           os.environ.get("PYTHONPATH")])))
         done = subprocess.run(
             [sys.executable, "-m", "bot.build_worker", str(folder), str(where), repr(k1),
-             repr(b)],
+             repr(b), str(limits.max_file_bytes), str(limits.max_total_bytes)],
             capture_output=True, text=True, env=env, check=False,
         )
         if done.returncode == build_worker.KNOWLEDGE_ERROR:
@@ -208,7 +222,7 @@ def build_elsewhere(folder: Path, cache: IndexCache | None, k1: float, b: float)
         except CacheError as exc:
             log.warning("the index built in a worker process is unusable (%s); building it "
                         "here instead", exc)
-            return build_index(load_folder(folder), cache, k1, b)
+            return build_index(load_folder(folder, limits), cache, k1, b)
 
 
 def _pieces(index: Index) -> list[object]:
@@ -226,9 +240,9 @@ def _release(pieces: list[object]) -> None:
         time.sleep(0)  # let the event loop's thread take the lock between pieces
 
 
-def _folder_bytes(folder: Path) -> int:
+def _folder_bytes(folder: Path, limits: Limits) -> int:
     try:
-        return sum(path.stat().st_size for path in _document_files(Path(folder)))
+        return sum(path.stat().st_size for path in document_files(Path(folder), limits))
     except (OSError, KnowledgeError):
         return 0  # let the loader report what is wrong with the folder
 

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot import knowledge
 from bot.settings_errors import ENVIRONMENT, ErrorReport
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     rate_limit: bool = True
     context_ttl: float = Field(default=900.0, gt=0)
+    # What a knowledge folder may hold, checked before any file is read (the defaults' reasons
+    # are in bot/knowledge.py).
+    max_file_mb: float = Field(default=knowledge.MAX_FILE_MB, gt=0)
+    max_knowledge_mb: float = Field(default=knowledge.MAX_KNOWLEDGE_MB, gt=0)
 
     k1: float = Field(default=1.5, gt=0)
     b: float = Field(default=0.75, ge=0, le=1)

@@ -224,7 +224,7 @@ def test_missing_folder(tmp_path: Path) -> None:
 
 
 def test_folder_without_documents(tmp_path: Path) -> None:
-    folder = write_folder(tmp_path / "k", {"notes.pdf": "not an article"})
+    folder = write_folder(tmp_path / "k", {"notes.docx": "not an article"})
     message = error_for(folder)
     assert str(folder) in message
     assert "no documents" in message
@@ -287,3 +287,50 @@ def test_a_linked_folder_outside_is_refused_like_a_linked_file(tmp_path: Path) -
     message = error_for(folder)
     assert str(folder / "linked") in message
     assert "outside" in message
+
+
+# ---- rules of the two text formats, line by line ----------------------------------------------
+
+def test_a_front_matter_error_names_the_line_of_the_file(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "k", {
+        "a.md": "---\ntitle: Fine\nsource: Gazette\nurl: [broken\npublished: 2024-01-01\n---\n\nA.",
+    })
+    message = error_for(folder)
+    assert "broken front matter at line 5" in message  # where the parser found the problem
+    assert message.endswith("fix the YAML between the --- lines")
+
+
+def test_a_run_of_hashes_closes_a_heading_only_after_a_space(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "k", {"c.md": (
+        "# Languages\n\n## C#\n\nA language.\n\n## Rust ##\n\nAnother.\n\n#hashtag line\n")})
+    kb = load_folder(folder)
+    assert [(p.section, p.text) for p in kb.passages] == [
+        ("C#", "A language."), ("Rust", "Another."), ("Rust", "#hashtag line")]
+
+
+def test_raw_text_s_first_line_is_the_title_even_without_a_blank_line_after_it(
+    tmp_path: Path,
+) -> None:
+    folder = write_folder(tmp_path / "k", {"r.txt": "Harbour Report\nThe first paragraph.\n"})
+    kb = load_folder(folder)
+    assert kb.documents[0].title == "Harbour Report"
+    assert [p.text for p in kb.passages] == ["The first paragraph."]  # not lost with the title
+
+
+def test_trailing_spaces_do_not_split_a_paragraph(tmp_path: Path) -> None:
+    # A Markdown hard line break is two trailing spaces: still one paragraph.
+    folder = write_folder(tmp_path / "k", {"p.md": "# T\n\nFirst line,  \nsecond line.\n"})
+    assert [p.text for p in load_folder(folder).passages] == ["First line,  \nsecond line."]
+
+
+def test_each_format_keeps_to_its_own_heading_rules(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "k", {
+        "m.md": "# M\n\nKey points:\n- one\n- two\n",
+        "t.txt": "T\n\n# not a heading in raw text\n\nNotes:\nA line.\n",
+    })
+    kb = load_folder(folder)
+    assert [(p.document.id, p.section, p.text) for p in kb.passages] == [
+        ("m", None, "Key points:\n- one\n- two"),
+        ("t", None, "# not a heading in raw text"),
+        ("t", "Notes", "A line."),
+    ]
