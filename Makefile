@@ -1,13 +1,12 @@
 # Two commands do all the set-up: `make run` and `make test`. Each creates and fills
-# .venv on first use (and again whenever pyproject.toml, setup.py or the C search loop
-# changes: the install compiles bot/_scoring.c).
+# .venv on first use (and again whenever pyproject.toml changes).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test lint bench
 
-$(BIN)/.installed: pyproject.toml setup.py bot/_scoring.c
+$(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -17,7 +16,7 @@ run: $(BIN)/.installed
 	$(BIN)/python -m bot
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check bot tests benchmarks setup.py
+	$(BIN)/ruff check bot tests benchmarks
 	$(BIN)/mypy
 
 test: lint
