@@ -9,23 +9,17 @@ in a separate process, so that answering never waits for it.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
-import os
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import build_worker
 from bot.answer import Answer, AnswerOptions, compose
+from bot.build_worker import DEFAULT_TIMEOUT, BuildError, build_in_worker
 from bot.index import Index
-from bot.index_cache import CacheError, IndexCache
+from bot.index_cache import IndexCache
 from bot.knowledge import KnowledgeBase, KnowledgeError, _document_files, load_folder
 from bot.settings import Settings
 from bot.text import english_typos
@@ -86,9 +80,6 @@ def diff(old: KnowledgeBase, new: KnowledgeBase, seconds: float) -> ReloadReport
 # A rebuild of more knowledge than this (in bytes of files) runs in a separate process: in a
 # thread, its Python loops would take the interpreter lock from the event loop for seconds.
 ISOLATE_ABOVE_BYTES = 2_000_000
-# From this many passages on, what a build leaves is frozen out of the garbage collector: a full
-# collection would otherwise walk every passage (about 80 ms at 100,000) while questions wait.
-FREEZE_FROM_PASSAGES = 20_000
 _PIECE = 2_000
 
 
@@ -97,23 +88,27 @@ class KnowledgeService:
 
     def __init__(self, index: Index, options: AnswerOptions, folder: Path,
                  cache: IndexCache | None = None, k1: float = 1.5, b: float = 0.75,
-                 *, isolate_above: int = ISOLATE_ABOVE_BYTES) -> None:
+                 *, isolate_above: int = ISOLATE_ABOVE_BYTES,
+                 build_timeout: float = DEFAULT_TIMEOUT) -> None:
         self._index = index
         self.options = options
         self.folder = folder
         self.cache = cache
         self.k1, self.b = k1, b
         self.isolate_above = isolate_above
+        self.build_timeout = build_timeout
         self._reload_lock = threading.Lock()
+        self._closing = threading.Event()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KnowledgeService:
         """Load the knowledge folder (or raise `KnowledgeError`) and build or restore its index."""
         folder = settings.knowledge_path()
         cache = IndexCache(settings.cache_dir) if settings.cache_dir else None
-        with _collector_paused():
-            index = _settled(open_index(folder, cache, settings.k1, settings.b))
-        return cls(index, answer_options(settings), folder, cache, settings.k1, settings.b)
+        index = open_index(folder, cache, settings.k1, settings.b,
+                           timeout=settings.build_timeout)
+        return cls(index, answer_options(settings), folder, cache, settings.k1, settings.b,
+                   build_timeout=settings.build_timeout)
 
     @property
     def index(self) -> Index:
@@ -129,13 +124,15 @@ class KnowledgeService:
         english_typos()  # ~0.1 s, else paid by the first question with a typo
 
     def reload(self) -> ReloadReport:
-        """Re-read the folder and swap in the new index; raises `KnowledgeError` and keeps the
-        old index when anything is wrong. Blocking: run it off the event loop (or await
-        `reload_async`). Concurrent calls run one after the other, each reading the folder as
-        it is then."""
-        with self._reload_lock, _switching_often():
+        """Re-read the folder and swap in the new index. Raises `KnowledgeError` (a
+        `BuildError` when the build process failed or timed out) and keeps the old index when
+        anything is wrong. Blocking: run it off the event loop (or await `reload_async`).
+        Concurrent calls run one after the other, each reading the folder as it is then."""
+        with self._reload_lock:
             started = time.perf_counter()
-            index = self._fresh_index()
+            index = open_index(self.folder, self.cache, self.k1, self.b,
+                               isolate_above=self.isolate_above, timeout=self.build_timeout,
+                               stop=self._closing)
             old = self._index
             self._index = index  # one reference assignment: atomic for every reader
             report = diff(old.knowledge, index.knowledge, time.perf_counter() - started)
@@ -150,65 +147,34 @@ class KnowledgeService:
         """`reload` in a worker thread: the event loop keeps answering meanwhile."""
         return await asyncio.to_thread(self.reload)
 
-    def _fresh_index(self) -> Index:
-        if self.cache is not None:
-            with _collector_paused():
-                restored = self.cache.restore(self.folder, self.k1, self.b)
-                if restored is not None:
-                    return _settled(restored)
-        if _folder_bytes(self.folder) > self.isolate_above:
-            return build_elsewhere(self.folder, self.cache, self.k1, self.b)
-        with _collector_paused():
-            return _settled(build_index(load_folder(self.folder), self.cache, self.k1, self.b))
+    def close(self) -> None:
+        """Stop a build in progress (its reload fails with `BuildError`) and refuse further
+        ones: for an adapter that is shutting down and must not wait for a build."""
+        self._closing.set()
 
 
-def open_index(folder: Path, cache: IndexCache | None, k1: float, b: float) -> Index:
-    """The index of the files in `folder`: restored from the cache, else loaded and built."""
+def open_index(folder: Path, cache: IndexCache | None, k1: float, b: float, *,
+               isolate_above: int = ISOLATE_ABOVE_BYTES, timeout: float = DEFAULT_TIMEOUT,
+               stop: threading.Event | None = None) -> Index:
+    """The index of the files in `folder`: restored from the cache, else built, in a separate
+    process when the files are large (see `bot.build_worker`) and here otherwise."""
     if cache is not None:
         restored = cache.restore(folder, k1, b)
         if restored is not None:
             return restored
-    return build_index(load_folder(folder), cache, k1, b)
-
-
-def build_index(knowledge: KnowledgeBase, cache: IndexCache | None, k1: float, b: float) -> Index:
-    """The index for `knowledge`, from the cache when it holds a valid one for the same files."""
+    if stop is not None and stop.is_set():
+        raise BuildError("the knowledge base was not reloaded because the bot is stopping")
+    if _folder_bytes(folder) > isolate_above:
+        return build_in_worker(folder, cache, k1, b, timeout=timeout, stop=stop)
+    knowledge = load_folder(folder)
     if cache is not None:
-        cached = cache.load(knowledge, k1, b)
+        cached = cache.load(knowledge, k1, b)  # the files changed while they were read
         if cached is not None:
             return cached
     index = Index(knowledge, k1=k1, b=b)
     if cache is not None:
         cache.save(index)
     return index
-
-
-def build_elsewhere(folder: Path, cache: IndexCache | None, k1: float, b: float) -> Index:
-    """Load and index `folder` in a fresh process (`bot.build_worker`), which writes a cache
-    entry, then read the entry back here: this process only reads files and copies arrays."""
-    with tempfile.TemporaryDirectory(prefix="bot-index-") as scratch:
-        where = cache.folder if cache is not None else Path(scratch)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            filter(None, [str(Path(__file__).resolve().parent.parent),
-                          os.environ.get("PYTHONPATH")])))
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.build_worker", str(folder), str(where), repr(k1),
-             repr(b)],
-            capture_output=True, text=True, env=env, check=False,
-        )
-        if done.returncode == build_worker.KNOWLEDGE_ERROR:
-            raise KnowledgeError(done.stderr.strip())
-        if done.returncode != 0:
-            raise RuntimeError(f"building the index in a worker process failed "
-                               f"(exit status {done.returncode}): {done.stderr[-2000:]}")
-        entry = Path(done.stdout.strip().splitlines()[-1])
-        try:
-            with _collector_paused():
-                return _settled((cache or IndexCache(where)).read(entry, folder))
-        except CacheError as exc:
-            log.warning("the index built in a worker process is unusable (%s); building it "
-                        "here instead", exc)
-            return build_index(load_folder(folder), cache, k1, b)
 
 
 def _pieces(index: Index) -> list[object]:
@@ -231,39 +197,3 @@ def _folder_bytes(folder: Path) -> int:
         return sum(path.stat().st_size for path in _document_files(Path(folder)))
     except (OSError, KnowledgeError):
         return 0  # let the loader report what is wrong with the folder
-
-
-@contextmanager
-def _switching_often(interval: float = 0.0005) -> Iterator[None]:
-    """While a reload works in its thread, let the event loop's thread take the interpreter
-    lock back within half a millisecond instead of the default 5 ms: an answer's numpy calls
-    release the lock, and each time the loop would otherwise wait a whole interval for it."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, interval))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Keep the garbage collector out of a build: its collections would walk every new
-    passage, in whichever thread happened to allocate, while the event loop waits."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _settled(index: Index) -> Index:
-    """`index`, frozen out of the garbage collector when large (call it while the collector is
-    paused): a full collection would otherwise walk every passage, about 80 ms at 100,000,
-    while questions wait. The index holds no reference cycles, so reference counting still
-    frees it when a reload replaces it."""
-    if len(index) >= FREEZE_FROM_PASSAGES:
-        gc.freeze()
-    return index

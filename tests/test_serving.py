@@ -1,56 +1,57 @@
-"""A large knowledge base: rank-bm25's scores at 10,000 passages, reloads that build off the
-event loop (in a worker process when large) and report only what changed, and a replaced index
-freed without the garbage collector."""
+"""The served knowledge base: rank-bm25's scores at 10,000 passages, reloads that build off the
+event loop (in a worker process when large) and report only what changed, a build process that
+is stopped when it takes too long and fails in one clear message, and a replaced index freed
+without the garbage collector."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import sys
+import threading
+import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import psutil  # type: ignore[import-untyped]
 import pytest
+from corpora import write_corpus
+from helpers import index_scores
 
-from bot import serving
 from bot.answer import AnswerOptions
+from bot.build_worker import BuildError, build_in_worker
 from bot.index import Index, LuceneBM25, passage_tokens
 from bot.index_cache import IndexCache
 from bot.knowledge import KnowledgeError, load_folder
-from bot.serving import KnowledgeService, build_elsewhere, diff, open_index
+from bot.serving import KnowledgeService, diff, open_index
 from bot.text import tokenize
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from benchmarks import synthetic  # noqa: E402
 
-
-def synthetic_folder(folder: Path, passages: int) -> tuple[Path, list[str]]:
-    corpus = synthetic.generate(passages)
-    synthetic.write_folder(corpus, folder)
-    return folder, synthetic.questions(corpus, 40)
-
-
-def service_for(folder: Path, cache: IndexCache | None, isolate_above: int) -> KnowledgeService:
+def service_for(folder: Path, cache: IndexCache | None, isolate_above: int,
+                build_timeout: float = 300.0) -> KnowledgeService:
     index = open_index(folder, cache, 1.5, 0.75)
-    return KnowledgeService(index, AnswerOptions(), folder, cache, isolate_above=isolate_above)
+    return KnowledgeService(index, AnswerOptions(), folder, cache, isolate_above=isolate_above,
+                            build_timeout=build_timeout)
 
 
-def test_ten_thousand_passages_score_exactly_as_rank_bm25(tmp_path: Path) -> None:
-    folder, questions = synthetic_folder(tmp_path / "kb", 10_000)
-    index = Index(load_folder(folder))
-    assert len(index) >= 10_000
+def test_ten_thousand_passages_score_as_rank_bm25(tmp_path: Path) -> None:
+    questions = write_corpus(tmp_path / "kb", 10_000)
+    index = Index(load_folder(tmp_path / "kb"))
+    assert len(index) == 10_000
     tokens = [passage_tokens(p) for p in index.passages]
     oracle = LuceneBM25(tokens)
     asked = [t for t in (tokenize(q) for q in questions) if t]
     assert len(asked) > 20
     for query in asked:
         expected = oracle.get_scores(query)
-        np.testing.assert_allclose(index.scores(query), expected, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(index_scores(index, query), expected, rtol=0, atol=1e-9)
         holding = [i for i, doc in enumerate(tokens) if not set(doc).isdisjoint(query)]
         best = sorted(holding, key=lambda i: (-expected[i], i))[:10]
-        assert [index.passages.index(h.passage) for h in index.search(query, 10)] == best
+        hits = index.search(query, 10)
+        assert [index.passages.index(h.passage) for h in hits] == best
+        assert [h.score for h in hits] == pytest.approx(expected[best].tolist(), abs=1e-9)
 
 
 async def count_ticks_during(coroutine: object) -> tuple[int, object]:
@@ -72,7 +73,8 @@ async def count_ticks_during(coroutine: object) -> tuple[int, object]:
 
 @pytest.mark.parametrize("isolate_above", [0, 10**12], ids=["worker process", "thread"])
 async def test_a_reload_runs_off_the_event_loop(tmp_path: Path, isolate_above: int) -> None:
-    folder, _ = synthetic_folder(tmp_path / "kb", 3_000)
+    folder = tmp_path / "kb"
+    write_corpus(folder, 3_000)
     service = service_for(folder, IndexCache(tmp_path / "cache"), isolate_above)
     (folder / "news.md").write_text("# News\n\nThe zeppelin landed in Lisbon.\n",
                                     encoding="utf-8")
@@ -86,37 +88,108 @@ async def test_a_reload_runs_off_the_event_loop(tmp_path: Path, isolate_above: i
 
 
 def test_a_worker_process_builds_the_same_index(tmp_path: Path) -> None:
-    folder, questions = synthetic_folder(tmp_path / "kb", 1_000)
-    here = Index(load_folder(folder))
-    elsewhere = build_elsewhere(folder, None, 1.5, 0.75)
+    questions = write_corpus(tmp_path / "kb", 1_000)
+    here = Index(load_folder(tmp_path / "kb"))
+    elsewhere = build_in_worker(tmp_path / "kb", None, 1.5, 0.75)
     assert elsewhere.knowledge == here.knowledge
     for query in (tokenize(q) for q in questions):
-        np.testing.assert_array_equal(elsewhere.scores(query), here.scores(query))
+        np.testing.assert_array_equal(index_scores(elsewhere, query), index_scores(here, query))
+        assert elsewhere.search(query) == here.search(query)
     assert list(tmp_path.glob("**/*.npz")) == []  # without a cache, nothing is left behind
 
 
+def test_a_worker_that_cannot_write_the_cache_still_delivers(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "kb", 200)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    built = build_in_worker(tmp_path / "kb", IndexCache(blocker / "cache"), 1.5, 0.75)
+    assert len(built) == 200
+
+
 def test_a_worker_process_reports_a_broken_folder_by_file(tmp_path: Path) -> None:
-    folder, _ = synthetic_folder(tmp_path / "kb", 200)
-    (folder / "broken.md").write_bytes(b"\xff\xfe not UTF-8")
+    write_corpus(tmp_path / "kb", 200)
+    (tmp_path / "kb" / "broken.md").write_bytes(b"\xff\xfe not UTF-8")
     with pytest.raises(KnowledgeError, match=r"broken\.md.*UTF-8"):
-        build_elsewhere(folder, IndexCache(tmp_path / "cache"), 1.5, 0.75)
+        build_in_worker(tmp_path / "kb", IndexCache(tmp_path / "cache"), 1.5, 0.75)
+
+
+def _catch(call: Callable[[], object], failed: list[BaseException]) -> None:
+    try:
+        call()
+    except BaseException as exc:  # the test looks at whatever it was
+        failed.append(exc)
+
+
+def test_a_build_that_takes_too_long_is_stopped_and_the_old_index_serves(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "kb"
+    write_corpus(folder, 500)
+    service = service_for(folder, None, isolate_above=0, build_timeout=0.05)
+    old = service.index
+    (folder / "more.md").write_text("# More\n\nAnother paragraph.\n", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(BuildError, match=r"longer than 0\.05 s.*BOT_BUILD_TIMEOUT"):
+        service.reload()
+    assert time.monotonic() - started < 5
+    assert service.index is old
+    assert not psutil.Process().children()  # the worker was stopped, not left running
+
+
+def test_a_killed_build_process_is_one_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    write_corpus(folder, 2_000)
+    service = service_for(folder, None, isolate_above=0)
+    old = service.index
+    (folder / "more.md").write_text("# More\n\nAnother paragraph.\n", encoding="utf-8")
+    failed: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _catch(service.reload, failed))
+    thread.start()
+    while not psutil.Process().children() and thread.is_alive():
+        time.sleep(0.01)
+    for child in psutil.Process().children():
+        child.kill()
+    thread.join(30)
+    [error] = failed
+    assert isinstance(error, BuildError)
+    assert str(error) == "the index build process was killed by signal SIGKILL (out of memory?)"
+    assert service.index is old
+
+
+def test_closing_the_service_stops_a_build_at_once(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    write_corpus(folder, 2_000)
+    service = service_for(folder, None, isolate_above=0)
+    (folder / "more.md").write_text("# More\n\nAnother paragraph.\n", encoding="utf-8")
+    failed: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _catch(service.reload, failed))
+    thread.start()
+    while not psutil.Process().children() and thread.is_alive():
+        time.sleep(0.01)
+    service.close()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert "the bot is stopping" in str(failed[0])
+    assert not psutil.Process().children()
+    with pytest.raises(BuildError, match="stopping"):
+        service.reload()
 
 
 def test_a_failed_reload_keeps_the_old_index(tmp_path: Path) -> None:
-    folder, _ = synthetic_folder(tmp_path / "kb", 500)
-    service = service_for(folder, IndexCache(tmp_path / "cache"), isolate_above=0)
+    write_corpus(tmp_path / "kb", 500)
+    service = service_for(tmp_path / "kb", IndexCache(tmp_path / "cache"), isolate_above=0)
     old = service.index
-    (folder / "empty.md").write_text("   \n", encoding="utf-8")
+    (tmp_path / "kb" / "empty.md").write_text("   \n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match="empty"):
         service.reload()
     assert service.index is old
 
 
 def test_a_replaced_index_is_freed_without_the_collector(tmp_path: Path) -> None:
-    folder, _ = synthetic_folder(tmp_path / "kb", 500)
-    service = service_for(folder, None, isolate_above=10**12)
+    write_corpus(tmp_path / "kb", 500)
+    service = service_for(tmp_path / "kb", None, isolate_above=10**12)
     old = weakref.ref(service.index)
-    (folder / "more.txt").write_text("More\n\nAnother paragraph.\n", encoding="utf-8")
+    (tmp_path / "kb" / "more.txt").write_text("More\n\nAnother paragraph.\n", encoding="utf-8")
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -128,25 +201,21 @@ def test_a_replaced_index_is_freed_without_the_collector(tmp_path: Path) -> None
             gc.enable()
 
 
-def test_a_large_index_is_frozen_out_of_the_collector(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    folder, _ = synthetic_folder(tmp_path / "kb", 300)
-    monkeypatch.setattr(serving, "FREEZE_FROM_PASSAGES", 100)
-    service = service_for(folder, None, isolate_above=10**12)
-    before = gc.get_freeze_count()
-    try:
-        service.reload()
-        assert gc.get_freeze_count() > before
-        assert gc.isenabled()
-    finally:
-        gc.unfreeze()
+def test_serving_leaves_the_process_wide_settings_alone(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "kb", 300)
+    interval, frozen, enabled = sys.getswitchinterval(), gc.get_freeze_count(), gc.isenabled()
+    service = service_for(tmp_path / "kb", IndexCache(tmp_path / "cache"), isolate_above=0)
+    (tmp_path / "kb" / "more.txt").write_text("More\n\nAnother paragraph.\n", encoding="utf-8")
+    service.reload()
+    assert (sys.getswitchinterval(), gc.get_freeze_count(), gc.isenabled()) == (
+        interval, frozen, enabled)
 
 
 def test_the_report_compares_only_changed_files_yet_counts_every_passage(
     tmp_path: Path,
 ) -> None:
-    folder, _ = synthetic_folder(tmp_path / "kb", 200)
+    folder = tmp_path / "kb"
+    write_corpus(folder, 200)
     old = load_folder(folder)
     files = sorted(folder.rglob("*.md"))
     text = files[0].read_text(encoding="utf-8")
