@@ -2,7 +2,12 @@
 service, as the bot would: cold start from the disk cache, answer latency, and the event loop's
 longest stall during a reload that rebuilds and one the cache serves.
 
-    python -m benchmarks.serve_probe FOLDER CACHE_DIR QUESTIONS_JSON   (prints one JSON object)
+    python -m benchmarks.serve_probe FOLDER CACHE_DIR QUESTIONS_JSON [--switch-interval S]
+                                     [--freeze]                    (prints one JSON object)
+
+`--switch-interval` and `--freeze` set the process-wide switches a process owner could set
+(`sys.setswitchinterval` from the start; `gc.freeze()` once the knowledge base is loaded), so
+that the reload stall can be measured with and without them.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ import time
 
 STARTED = time.perf_counter()
 
+import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import resource  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Iterable  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -88,20 +96,26 @@ async def reload_stall(service: KnowledgeService, questions: list[str]) -> dict[
 FRESH_SETS = 3  # the questions are split into this many sets, each asked once when new
 
 
-def probe(folder: Path, cache_dir: Path, questions: list[str], started: float) -> dict[str, Any]:
+def probe(folder: Path, cache_dir: Path, questions: list[str], started: float,
+          freeze: bool = False) -> dict[str, Any]:
     """Cold start from the cache, answer latency, and the loop's stalls during two reloads:
     one that must rebuild (a file changed) and one the cache serves (the file changed back)."""
     imported = time.perf_counter()
+    base_mb = psutil.Process().memory_info().rss / 1e6
     settings = load_settings(knowledge_dir=folder, cache_dir=cache_dir)
     # A cache entry is keyed by the code too: an edit of it meanwhile means a rebuild here.
     key = entry_key(folder_files(folder), settings.k1, settings.b)
     cached = IndexCache(cache_dir).path_for(key).exists()
     starting = time.perf_counter()
     service = KnowledgeService.from_settings(settings)
+    if freeze:
+        gc.freeze()
     row: dict[str, Any] = {"cold_start_s": time.perf_counter() - starting,
                            "cache_hit": cached,
                            "imports_s": imported - started,
-                           "rss_mb": psutil.Process().memory_info().rss / 1e6}
+                           "base_mb": base_mb,
+                           "rss_mb": psutil.Process().memory_info().rss / 1e6,
+                           "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     size = len(questions) // FRESH_SETS
     sets = [questions[i * size : (i + 1) * size] for i in range(FRESH_SETS)]
     for q in sets[0][:50]:
@@ -129,9 +143,17 @@ def probe(folder: Path, cache_dir: Path, questions: list[str], started: float) -
 
 
 def main(argv: list[str]) -> int:
-    folder, cache_dir, asked = map(Path, argv)
-    questions = json.loads(asked.read_text(encoding="utf-8"))
-    print(json.dumps(probe(folder, cache_dir, questions, STARTED)))
+    parser = argparse.ArgumentParser()
+    for name in ("folder", "cache_dir", "questions"):
+        parser.add_argument(name, type=Path)
+    parser.add_argument("--switch-interval", type=float, default=None)
+    parser.add_argument("--freeze", action="store_true")
+    args = parser.parse_args(argv)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
+    questions = json.loads(args.questions.read_text(encoding="utf-8"))
+    row = probe(args.folder, args.cache_dir, questions, STARTED, args.freeze)
+    print(json.dumps(row))
     return 0
 
 

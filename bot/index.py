@@ -39,6 +39,9 @@ _CONTENDERS_FROM = 4096
 # Reading a passage's dense score by its number costs about this many times scanning one in
 # order (scattered reads miss the cache): below that share, the postings are read instead.
 _GATHER_COST = 12
+# Up to this many passages, the best are picked by sorting them all: fewer calls than finding
+# the k-th best score first.
+_SORT_UP_TO = 256
 # Term frequencies and own-text frequencies are summed in one float: tf + _TEXT * text_tf,
 # exact while a passage holds fewer than 2**26 tokens (a 10 MB file holds at most ~5 million).
 _TEXT = float(2**26)
@@ -109,8 +112,12 @@ class Index:
         corpus = analyse(knowledge.passages, tokens)
         model = bm25_model(corpus, len(knowledge.passages), k1, b)
         matrix, text_bits, idf = _weigh(corpus, model, len(knowledge.passages))
+        avgdl = float(model.avgdl)
+        # The model's per-passage term counts take about 1 KB a passage: gone before the typo
+        # map is built, so that they do not add to the build's peak memory.
+        del model
         self._set(knowledge, k1, b, {term: i for i, term in enumerate(corpus.terms)}, matrix,
-                  text_bits, idf, float(model.avgdl), corpus.surface_words)
+                  text_bits, idf, avgdl, corpus.surface_words)
 
     @classmethod
     def from_parts(
@@ -391,6 +398,8 @@ def _top_k(docs: Ints, scores: Floats, k: int) -> npt.NDArray[np.intp]:
     `argpartition` finds the k-th best score without sorting; every score above it is in, and
     the ties at it are taken from the front, so the answer never depends on partition order.
     """
+    if docs.size <= _SORT_UP_TO:
+        return np.lexsort((docs, -scores))[:k]
     if docs.size > k:
         kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
         above = np.flatnonzero(scores > kth)
