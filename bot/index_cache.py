@@ -3,9 +3,10 @@ serves in about a second instead of re-reading, re-parsing and re-indexing every
 
 An entry is a folder of standard files: the weight matrix as `scipy.sparse.save_npz` writes it,
 the other arrays as `numpy.savez` writes them, the words and the documents with their passages
-as JSON Lines, and `entry.json`, which names the entry's key and the SHA-256 of every other
-file. The key covers the content of every knowledge file (SHA-256 of its bytes), k1 and b, and
-the code that turns files into passages and passages into weights (rank-bm25's included): a
+as JSON Lines, the documents' texts one after the other as UTF-8 text, and `entry.json`, which
+names the entry's key and the CRC-32 of every other file (as a zip file checks its members).
+The key covers the content of every knowledge file (SHA-256 of its bytes), k1 and b, and the
+code that turns files into passages and passages into weights (rank-bm25's included): a
 changed, added or removed file, or an upgrade of that code, is a different key, so a stale
 entry is never found. A damaged entry (any byte of any file) is removed and rebuilt, never
 served.
@@ -21,6 +22,7 @@ import logging
 import shutil
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +44,7 @@ PREFIX = "kb-"
 MANIFEST = "entry.json"
 MATRIX, ARRAYS = "matrix.npz", "arrays.npz"
 TERMS, SURFACE, DOCUMENTS = "terms.jsonl", "surface.jsonl", "documents.jsonl"
+TEXTS = "texts.txt"
 # What an entry is made by, besides this module: the code that decides what an entry holds.
 _SOURCES = (knowledge, text, corpus, index, rank_bm25)
 # Words per JSON line, and numbers turned into Python objects per call: each call holds the
@@ -202,20 +205,22 @@ def write_entry(folder: Path, index: Index, key: str) -> None:
     surface = index.surface
     blobs[SURFACE] = _json_lines(surface[i : i + _LINE_WORDS] for i in range(0, len(surface),
                                                                              _LINE_WORDS))
+    blobs[TEXTS] = "".join(d.text for d in kb.documents).encode("utf-8", "surrogatepass")
     blobs[DOCUMENTS] = _json_lines(_document_lines(kb))
     for name, blob in blobs.items():
         (folder / name).write_bytes(blob)
     entry = {"format": FORMAT, "key": key, "k1": index.k1, "b": index.b, "avgdl": index.avgdl,
              "digest": kb.digest, "passages": len(kb.passages), "terms": len(terms),
-             "files": {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()}}
+             "files": {name: zlib.crc32(blob) for name, blob in blobs.items()}}
     manifest = {"entry": entry, "sha256": _digest_of(entry)}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
 def _document_lines(kb: KnowledgeBase) -> Iterator[dict[str, Any]]:
-    """Per document: its fields (its path is rebuilt from the folder it is served from: the same
-    files may move), and its passages' fields as columns. A passage's text is a slice of its
-    document's, stored once, as the document's."""
+    """Per document: its fields but its text (in `TEXTS`: JSON strings take several times as
+    long to read) and its path (rebuilt from the folder it is served from: the same files may
+    move), and its passages' fields as columns. A passage's text is a slice of its document's,
+    stored once, as the document's."""
     owned: dict[int, list[Passage]] = {id(d): [] for d in kb.documents}
     for passage in kb.passages:
         if id(passage.document) not in owned:
@@ -224,6 +229,7 @@ def _document_lines(kb: KnowledgeBase) -> Iterator[dict[str, Any]]:
     for document in kb.documents:
         fields = dataclasses.asdict(document)
         fields["path"] = Path(document.path).suffix
+        fields["text"] = len(document.text.encode("utf-8", "surrogatepass"))  # its bytes
         passages = owned[id(document)]
         sliced = all(p.text == document.text[p.start : p.end] for p in passages)
         columns = {f.name: [getattr(p, f.name) for p in passages]
@@ -253,7 +259,7 @@ def read_entry(
         raise CacheError(f"{MANIFEST} does not match its own digest")
     if entry["format"] != FORMAT or entry["key"] != key:
         raise CacheError("key mismatch")
-    blobs = {name: _verified(path / name, sha) for name, sha in entry["files"].items()}
+    blobs = {name: _verified(path / name, crc) for name, crc in entry["files"].items()}
     matrix = sparse.load_npz(io.BytesIO(blobs.pop(MATRIX)))
     if not isinstance(matrix, sparse.csr_matrix):
         raise CacheError("the weight matrix is not the CSR matrix built")
@@ -268,7 +274,7 @@ def read_entry(
     elif root is None:
         raise CacheError("no folder to restore the documents' paths from")
     else:
-        kb = _knowledge(blobs.pop(DOCUMENTS), root, str(entry["digest"]))
+        kb = _knowledge(blobs.pop(DOCUMENTS), blobs.pop(TEXTS), root, str(entry["digest"]))
     _check(matrix, arrays, len(terms), len(surface), len(kb.passages), entry)
     return Index.from_parts(
         kb, k1=float(entry["k1"]), b=float(entry["b"]),
@@ -278,10 +284,10 @@ def read_entry(
     )
 
 
-def _verified(path: Path, sha256: str) -> bytes:
+def _verified(path: Path, crc: int) -> bytes:
     blob = path.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != sha256:
-        raise CacheError(f"{path.name} is damaged (its SHA-256 differs)")
+    if zlib.crc32(blob) != crc:
+        raise CacheError(f"{path.name} is damaged (its CRC-32 differs)")
     return blob
 
 
@@ -308,12 +314,18 @@ def _check(matrix: sparse.csr_matrix, arrays: dict[str, npt.NDArray[Any]], n_ter
         raise CacheError("indices out of range")
 
 
-def _knowledge(blob: bytes, root: Path, digest: str) -> KnowledgeBase:
+def _knowledge(blob: bytes, texts: bytes, root: Path, digest: str) -> KnowledgeBase:
     documents: list[Document] = []
     passages: list[Passage] = []
+    # Each document's text decoded apart: one decode of them all (tens of megabytes) would
+    # hold the interpreter lock for tens of milliseconds.
+    text_bytes, at = memoryview(texts), 0
     for line in _lines(blob):
         fields = line["document"]
         fields["path"] = str(root / f"{fields['id']}{fields['path']}")
+        end = at + fields["text"]
+        fields["text"] = str(text_bytes[at:end], "utf-8", "surrogatepass")
+        at = end
         document = Document(**fields)
         documents.append(document)
         columns = line["passages"]
@@ -323,6 +335,8 @@ def _knowledge(blob: bytes, root: Path, digest: str) -> KnowledgeBase:
         columns["document"] = [document] * len(columns["id"])
         passages.extend(Passage(*values) for values in
                         zip(*(columns[name] for name in _PASSAGE_FIELDS), strict=True))
+    if at != len(texts):
+        raise CacheError(f"{TEXTS} does not hold the documents' texts")
     return KnowledgeBase(tuple(documents), tuple(passages), digest)
 
 

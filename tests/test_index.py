@@ -232,13 +232,19 @@ def test_the_weights_come_from_a_rank_bm25_model_of_the_passages() -> None:
         assert index.idf[row] == model.idf[row] == by_words.idf[term]  # terms by their number
 
 
+def zipf_index(rng: random.Random, words: int,
+               passages: int) -> tuple[list[str], list[list[str]], Index]:
+    """An index of `passages` random token lists whose `words` tokens follow Zipf's law."""
+    vocab = [f"t{i}" for i in range(words)]
+    weights = [1 / (rank + 2) for rank in range(words)]
+    corpus = [rng.choices(vocab, weights, k=rng.randint(2, 25)) for _ in range(passages)]
+    return vocab, corpus, Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
+
+
 def test_weighted_and_repeated_terms_score_as_rank_bm25_weighs_them() -> None:
     # A term of weight w adds w times its rank-bm25 score; a term asked twice counts twice.
     rng = random.Random(7)
-    vocab = [f"t{i}" for i in range(300)]
-    corpus = [rng.choices(vocab, [1 / (r + 2) for r in range(300)], k=rng.randint(2, 25))
-              for _ in range(600)]
-    index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
+    vocab, corpus, index = zipf_index(rng, 300, 600)
     oracle = LuceneBM25(corpus)
     for _ in range(60):
         words = rng.choices(vocab[:20] + vocab[-100:], k=rng.randint(1, 6))
@@ -254,10 +260,7 @@ def test_weighted_and_repeated_terms_score_as_rank_bm25_weighs_them() -> None:
 
 def test_threads_searching_at_once_get_the_hits_one_thread_gets() -> None:
     rng = random.Random(9)
-    vocab = [f"t{i}" for i in range(1500)]
-    corpus = [rng.choices(vocab, [1 / (r + 2) for r in range(1500)], k=rng.randint(2, 25))
-              for _ in range(5000)]
-    index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
+    vocab, _, index = zipf_index(rng, 1500, 5000)
     questions = [rng.sample(vocab[:200], 5) for _ in range(200)]
     expected = [index.search(q, 10) for q in questions]
 

@@ -20,6 +20,7 @@ from bot.index_cache import (
     MANIFEST,
     MATRIX,
     PREFIX,
+    TEXTS,
     IndexCache,
     entry_key,
     folder_files,
@@ -135,7 +136,8 @@ def test_served_from_another_folder_the_paths_are_the_new_folder_s(
     assert restored.knowledge == load_folder(moved)
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "manifest", "missing"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "text", "manifest",
+                                    "missing"])
 def test_a_damaged_entry_is_removed_and_rebuilt_never_served(
     folder: Path, cache: IndexCache, damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -151,6 +153,9 @@ def test_a_damaged_entry_is_removed_and_rebuilt_never_served(
         matrix.write_bytes(bytes(raw[: len(raw) // 2]))
     elif damage == "garbage":
         (path / DOCUMENTS).write_bytes(b"not JSON at all")
+    elif damage == "text":  # one letter of a quoted paragraph
+        texts = (path / TEXTS).read_bytes()
+        (path / TEXTS).write_bytes(texts.replace(b"Beijing", b"Beijinh", 1))
     elif damage == "manifest":  # a number changed in the manifest itself
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         manifest["entry"]["avgdl"] += 1

@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -113,11 +112,27 @@ def test_a_worker_process_reports_a_broken_folder_by_file(tmp_path: Path) -> Non
         build_in_worker(tmp_path / "kb", IndexCache(tmp_path / "cache"), 1.5, 0.75)
 
 
-def _catch(call: Callable[[], object], failed: list[BaseException]) -> None:
-    try:
-        call()
-    except BaseException as exc:  # the test looks at whatever it was
-        failed.append(exc)
+def reload_in_a_thread(tmp_path: Path) -> tuple[KnowledgeService, threading.Thread,
+                                                 list[BaseException]]:
+    """A service whose reload is building in its worker process (started from another
+    thread), and the list that receives what the reload raises."""
+    folder = tmp_path / "kb"
+    write_corpus(folder, 2_000)
+    service = service_for(folder, None, isolate_above=0)
+    (folder / "more.md").write_text("# More\n\nAnother paragraph.\n", encoding="utf-8")
+    failed: list[BaseException] = []
+
+    def reload() -> None:
+        try:
+            service.reload()
+        except BaseException as exc:  # the tests look at whatever it was
+            failed.append(exc)
+
+    thread = threading.Thread(target=reload)
+    thread.start()
+    while not psutil.Process().children() and thread.is_alive():
+        time.sleep(0.01)
+    return service, thread, failed
 
 
 def test_a_build_that_takes_too_long_is_stopped_and_the_old_index_serves(
@@ -137,16 +152,8 @@ def test_a_build_that_takes_too_long_is_stopped_and_the_old_index_serves(
 
 
 def test_a_killed_build_process_is_one_clear_error(tmp_path: Path) -> None:
-    folder = tmp_path / "kb"
-    write_corpus(folder, 2_000)
-    service = service_for(folder, None, isolate_above=0)
+    service, thread, failed = reload_in_a_thread(tmp_path)
     old = service.index
-    (folder / "more.md").write_text("# More\n\nAnother paragraph.\n", encoding="utf-8")
-    failed: list[BaseException] = []
-    thread = threading.Thread(target=lambda: _catch(service.reload, failed))
-    thread.start()
-    while not psutil.Process().children() and thread.is_alive():
-        time.sleep(0.01)
     for child in psutil.Process().children():
         child.kill()
     thread.join(30)
@@ -157,15 +164,7 @@ def test_a_killed_build_process_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_closing_the_service_stops_a_build_at_once(tmp_path: Path) -> None:
-    folder = tmp_path / "kb"
-    write_corpus(folder, 2_000)
-    service = service_for(folder, None, isolate_above=0)
-    (folder / "more.md").write_text("# More\n\nAnother paragraph.\n", encoding="utf-8")
-    failed: list[BaseException] = []
-    thread = threading.Thread(target=lambda: _catch(service.reload, failed))
-    thread.start()
-    while not psutil.Process().children() and thread.is_alive():
-        time.sleep(0.01)
+    service, thread, failed = reload_in_a_thread(tmp_path)
     service.close()
     thread.join(5)
     assert not thread.is_alive()
