@@ -6,10 +6,11 @@ its numpy and its numba backend, and tantivy (tantivy-py). The peers are the `be
 `pip install -e '.[bench]'`; a peer that is not installed is left out of the table.
 
     python benchmarks/scale.py [--quick | --million] [--questions 2000] [--workdir DIR]
-                               [--switch-interval S] [--freeze]
+                               [--switch-interval S] [--no-quiet-builds]
 
-`--switch-interval` and `--freeze` set the process-wide switches in the serving process (as
-`bot/__main__.py` could), to measure what they change in the reload stall.
+The serving process runs as `python -m bot` does, with its owner's garbage collector policy
+(`bot.__main__.quiet_builds`); `--no-quiet-builds` leaves it out and `--switch-interval` sets
+`sys.setswitchinterval`, to measure what each changes in the reload stall.
 
 The corpus is synthetic and deterministic (`benchmarks/synthetic.py`): passages of 20-60 words
 from a Zipfian vocabulary of 50,000 words with runs of the real articles' text mixed in, written
@@ -358,8 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="sys.setswitchinterval in the serving process")
-    parser.add_argument("--freeze", action="store_true",
-                        help="gc.freeze() in the serving process after start-up and reloads")
+    parser.add_argument("--no-quiet-builds", action="store_true",
+                        help="leave out bot.__main__.quiet_builds in the serving process")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
@@ -367,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes.append(1_000_000)
     switches = [*(["--switch-interval", str(args.switch_interval)]
                   if args.switch_interval is not None else []),
-                *(["--freeze"] if args.freeze else [])]
+                *(["--no-quiet-builds"] if args.no_quiet_builds else [])]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bot-scale-"))
     rows = []
     for n in sizes:

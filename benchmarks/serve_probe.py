@@ -3,11 +3,11 @@ service, as the bot would: cold start from the disk cache, answer latency, and t
 longest stall during a reload that rebuilds and one the cache serves.
 
     python -m benchmarks.serve_probe FOLDER CACHE_DIR QUESTIONS_JSON [--switch-interval S]
-                                     [--freeze]                    (prints one JSON object)
+                                     [--no-quiet-builds]           (prints one JSON object)
 
-`--switch-interval` and `--freeze` set the process-wide switches a process owner could set
-(`sys.setswitchinterval` from the start; `gc.freeze()` once the knowledge base is loaded), so
-that the reload stall can be measured with and without them.
+The probe runs the service as `python -m bot` does, with the process owner's garbage collector
+policy (`bot.__main__.quiet_builds`); `--no-quiet-builds` leaves it out and `--switch-interval`
+sets `sys.setswitchinterval`, to measure what each changes in the reload stall.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
@@ -30,6 +29,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import psutil  # type: ignore[import-untyped]  # noqa: E402
 
+from bot.__main__ import quiet_builds  # noqa: E402
 from bot.index_cache import IndexCache, entry_key, folder_files  # noqa: E402
 from bot.render import render_html  # noqa: E402
 from bot.serving import KnowledgeService  # noqa: E402
@@ -96,8 +96,7 @@ async def reload_stall(service: KnowledgeService, questions: list[str]) -> dict[
 FRESH_SETS = 3  # the questions are split into this many sets, each asked once when new
 
 
-def probe(folder: Path, cache_dir: Path, questions: list[str], started: float,
-          freeze: bool = False) -> dict[str, Any]:
+def probe(folder: Path, cache_dir: Path, questions: list[str], started: float) -> dict[str, Any]:
     """Cold start from the cache, answer latency, and the loop's stalls during two reloads:
     one that must rebuild (a file changed) and one the cache serves (the file changed back)."""
     imported = time.perf_counter()
@@ -108,8 +107,6 @@ def probe(folder: Path, cache_dir: Path, questions: list[str], started: float,
     cached = IndexCache(cache_dir).path_for(key).exists()
     starting = time.perf_counter()
     service = KnowledgeService.from_settings(settings)
-    if freeze:
-        gc.freeze()
     row: dict[str, Any] = {"cold_start_s": time.perf_counter() - starting,
                            "cache_hit": cached,
                            "imports_s": imported - started,
@@ -147,12 +144,14 @@ def main(argv: list[str]) -> int:
     for name in ("folder", "cache_dir", "questions"):
         parser.add_argument(name, type=Path)
     parser.add_argument("--switch-interval", type=float, default=None)
-    parser.add_argument("--freeze", action="store_true")
+    parser.add_argument("--no-quiet-builds", action="store_true")
     args = parser.parse_args(argv)
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval)
+    if not args.no_quiet_builds:
+        KnowledgeService.around_build = quiet_builds
     questions = json.loads(args.questions.read_text(encoding="utf-8"))
-    row = probe(args.folder, args.cache_dir, questions, STARTED, args.freeze)
+    row = probe(args.folder, args.cache_dir, questions, STARTED)
     print(json.dumps(row))
     return 0
 

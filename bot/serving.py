@@ -9,12 +9,15 @@ in a separate process, so that answering never waits for it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from bot.answer import Answer, AnswerOptions, compose
 from bot.build_worker import DEFAULT_TIMEOUT, BuildError, build_in_worker
@@ -86,6 +89,11 @@ _PIECE = 2_000
 class KnowledgeService:
     """Answers questions from the current index; reloads build a new one beside it."""
 
+    # What opening an index (at start-up and on each reload) runs inside. This module changes
+    # no process-wide setting; the process owner may (bot/__main__.py keeps the garbage
+    # collector out of the way of the event loop while the new index's objects are made).
+    around_build: ClassVar[Callable[[], AbstractContextManager[object]]] = contextlib.nullcontext
+
     def __init__(self, index: Index, options: AnswerOptions, folder: Path,
                  cache: IndexCache | None = None, k1: float = 1.5, b: float = 0.75,
                  *, isolate_above: int = ISOLATE_ABOVE_BYTES,
@@ -105,8 +113,9 @@ class KnowledgeService:
         """Load the knowledge folder (or raise `KnowledgeError`) and build or restore its index."""
         folder = settings.knowledge_path()
         cache = IndexCache(settings.cache_dir) if settings.cache_dir else None
-        index = open_index(folder, cache, settings.k1, settings.b,
-                           timeout=settings.build_timeout)
+        with cls.around_build():
+            index = open_index(folder, cache, settings.k1, settings.b,
+                               timeout=settings.build_timeout)
         return cls(index, answer_options(settings), folder, cache, settings.k1, settings.b,
                    build_timeout=settings.build_timeout)
 
@@ -130,9 +139,10 @@ class KnowledgeService:
         Concurrent calls run one after the other, each reading the folder as it is then."""
         with self._reload_lock:
             started = time.perf_counter()
-            index = open_index(self.folder, self.cache, self.k1, self.b,
-                               isolate_above=self.isolate_above, timeout=self.build_timeout,
-                               stop=self._closing)
+            with type(self).around_build():
+                index = open_index(self.folder, self.cache, self.k1, self.b,
+                                   isolate_above=self.isolate_above,
+                                   timeout=self.build_timeout, stop=self._closing)
             old = self._index
             self._index = index  # one reference assignment: atomic for every reader
             report = diff(old.knowledge, index.knowledge, time.perf_counter() - started)

@@ -11,6 +11,8 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -244,3 +246,29 @@ def test_warm_up_loads_what_the_first_question_would_wait_for() -> None:
     _english.cache_clear()
     service.warm_up()
     assert _english.cache_info().currsize == 1  # the English word frequencies are in memory
+
+
+def test_the_process_owner_can_keep_the_collector_out_of_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.__main__ import quiet_builds
+
+    write_corpus(tmp_path / "kb", 300)
+    seen: list[bool] = []
+
+    @contextmanager
+    def watching() -> Iterator[None]:
+        with quiet_builds():
+            yield
+            seen.append(gc.isenabled())
+
+    monkeypatch.setattr(KnowledgeService, "around_build", watching)
+    service = service_for(tmp_path / "kb", None, isolate_above=10**12)
+    frozen = gc.get_freeze_count()
+    try:
+        service.reload()
+        assert seen == [False]  # the collector stayed out while the index was made
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > frozen  # and what it made is frozen out of it
+    finally:
+        gc.unfreeze()
