@@ -204,15 +204,14 @@ def build_peak(folder: Path, workdir: Path) -> float:
     """The peak memory (MB) of loading and indexing `folder` and writing its cache entry in a
     process of its own, as a reload's build process does."""
     scratch = workdir / "peak-cache"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "bot.build_worker", str(folder), "1.5", "0.75", str(scratch)],
-        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(worker.pid, 0)
-    worker.returncode = os.waitstatus_to_exitcode(status)
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from bot import build_worker; "
+         "from benchmarks.serve_probe import peak_mb; status = build_worker.main(sys.argv[1:]); "
+         "print(peak_mb()); sys.exit(status)", str(folder), "1.5", "0.75", str(scratch)],
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+        check=True)
     shutil.rmtree(scratch, ignore_errors=True)
-    if worker.returncode != 0:
-        raise RuntimeError(f"the build process failed (exit status {worker.returncode})")
-    return usage.ru_maxrss / 1024  # kilobytes on Linux
+    return float(done.stdout.split()[-1])
 
 
 def measure(n: int, workdir: Path, n_questions: int, switches: list[str]) -> dict[str, Any]:

@@ -111,13 +111,13 @@ class Index:
         """Build from `knowledge`; `tokens` (one list per passage) overrides the tokenizer."""
         corpus = analyse(knowledge.passages, tokens)
         model = bm25_model(corpus, len(knowledge.passages), k1, b)
-        matrix, text_bits, idf = _weigh(corpus, model, len(knowledge.passages))
-        avgdl = float(model.avgdl)
-        # The model's per-passage term counts take about 1 KB a passage: gone before the typo
-        # map is built, so that they do not add to the build's peak memory.
+        parameters = _Parameters.of(model, corpus.terms, len(knowledge.passages))
+        # The model's per-passage term counts take about 1 KB a passage: freed before the
+        # weights are worked out, so that the two do not add up in the build's peak memory.
         del model
+        matrix, text_bits = _weigh(corpus, parameters)
         self._set(knowledge, k1, b, {term: i for i, term in enumerate(corpus.terms)}, matrix,
-                  text_bits, idf, avgdl, corpus.surface_words)
+                  text_bits, parameters.idf, parameters.avgdl, corpus.surface_words)
 
     @classmethod
     def from_parts(
@@ -318,29 +318,40 @@ class _Run(NamedTuple):
 
 
 def bm25_model(corpus: Corpus, n_docs: int, k1: float, b: float) -> LuceneBM25:
-    """rank-bm25's model of the passages, through its public constructor. Each passage is
-    given as its tokens' term numbers: the model counts them as it would count the words, in
-    less time and memory than the strings."""
+    """rank-bm25's model of the passages' tokens, through its public constructor."""
     order = np.argsort(corpus.doc_ids, kind="stable")
-    ids = corpus.term_ids[order].tolist()
+    # Every occurrence of a term is the same string object: a list of them costs a pointer each.
+    tokens = np.array(corpus.terms, dtype=object)[corpus.term_ids[order]].tolist()
     ends = np.cumsum(np.bincount(corpus.doc_ids, minlength=n_docs)).tolist()
-    documents = [ids[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    documents = [tokens[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    del tokens
     if not documents:  # rank-bm25 divides by the number of passages
         documents = [[]]
     return LuceneBM25(documents, k1=k1, b=b)
 
 
-def _weigh(
-    corpus: Corpus, model: LuceneBM25, n_docs: int
-) -> tuple[sparse.csr_matrix, npt.NDArray[np.uint8], Floats]:
-    """The weight matrix, own-text bits and idf: per (term, passage), rank-bm25's term score
-    from the model's idf, document lengths, average length, k1 and b, with the term frequencies
-    counted from the corpus arrays (the same tokens the model counted)."""
-    n_terms = len(corpus.terms)
-    unseen = lucene_idf(0, n_docs)  # a term whose only occurrences were read again otherwise
-    idf = np.array([model.idf.get(term, unseen) for term in range(n_terms)], dtype=np.float64)
-    doc_len = np.array(model.doc_len[:n_docs], dtype=np.float64)
-    k1, b, avgdl = float(model.k1), float(model.b), float(model.avgdl) or 1.0
+class _Parameters(NamedTuple):
+    """What the weights are computed from, taken from a rank-bm25 model."""
+
+    idf: Floats
+    doc_len: Floats
+    avgdl: float
+    k1: float
+    b: float
+
+    @classmethod
+    def of(cls, model: LuceneBM25, terms: Sequence[str], n_docs: int) -> _Parameters:
+        unseen = lucene_idf(0, n_docs)  # a term whose only occurrences were read again otherwise
+        idf = np.array([model.idf.get(term, unseen) for term in terms], dtype=np.float64)
+        return cls(idf, np.array(model.doc_len[:n_docs], dtype=np.float64), float(model.avgdl),
+                   float(model.k1), float(model.b))
+
+
+def _weigh(corpus: Corpus, bm25: _Parameters) -> tuple[sparse.csr_matrix, npt.NDArray[np.uint8]]:
+    """The weight matrix and own-text bits: per (term, passage), rank-bm25's term score from the
+    model's idf, document lengths, average length, k1 and b, with the term frequencies counted
+    from the corpus arrays (the same tokens the model counted)."""
+    n_terms, n_docs = len(corpus.terms), bm25.doc_len.size
     # Converting to CSR buckets the occurrences by term without a global sort, and summing
     # the duplicate (term, passage) pairs gives the term frequencies.
     counts = sparse.csr_matrix(
@@ -349,13 +360,14 @@ def _weigh(
     counts.sum_duplicates()
     tf = np.mod(counts.data, _TEXT)
     rows = np.repeat(np.arange(n_terms, dtype=np.int32), np.diff(counts.indptr))
+    k1, b, avgdl = bm25.k1, bm25.b, bm25.avgdl or 1.0
     # rank-bm25's `get_scores` expression, operation for operation.
-    norm = k1 * (1 - b + b * doc_len[counts.indices] / avgdl)
-    weights = idf[rows] * (tf * (k1 + 1) / (tf + norm))
+    norm = k1 * (1 - b + b * bm25.doc_len[counts.indices] / avgdl)
+    weights = bm25.idf[rows] * (tf * (k1 + 1) / (tf + norm))
     matrix = sparse.csr_matrix(
         (weights, counts.indices.astype(np.int32, copy=False), counts.indptr.astype(np.int32)),
         shape=(n_terms, n_docs))
-    return matrix, np.packbits(counts.data >= _TEXT), idf
+    return matrix, np.packbits(counts.data >= _TEXT)
 
 
 def _contenders(idx: Ints, dense: Floats, runs: list[_Run], k: int) -> Ints:

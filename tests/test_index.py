@@ -229,7 +229,7 @@ def test_the_weights_come_from_a_rank_bm25_model_of_the_passages() -> None:
     by_words = LuceneBM25(corpus)
     for term in "abcde":
         row = index.vocabulary[term]
-        assert index.idf[row] == model.idf[row] == by_words.idf[term]  # terms by their number
+        assert index.idf[row] == model.idf[term] == by_words.idf[term]
 
 
 def zipf_index(rng: random.Random, words: int,
