@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check
 # What an install is made from: a change to any of these installs again.
-INSTALL_INPUTS := pyproject.toml setup.py bot/_scoring.c
+INSTALL_INPUTS := pyproject.toml
 
 .PHONY: run install test lint bench
 
@@ -37,7 +37,7 @@ run: $(BIN)/.installed
 install: $(BIN)/.installed
 
 lint: $(BIN)/.installed-dev
-	$(BIN)/ruff check bot tests benchmarks setup.py
+	$(BIN)/ruff check bot tests benchmarks
 	$(BIN)/mypy
 
 test: lint

@@ -2,7 +2,12 @@
 service, as the bot would: cold start from the disk cache, answer latency, and the event loop's
 longest stall during a reload that rebuilds and one the cache serves.
 
-    python -m benchmarks.serve_probe FOLDER CACHE_DIR QUESTIONS_JSON   (prints one JSON object)
+    python -m benchmarks.serve_probe FOLDER CACHE_DIR QUESTIONS_JSON [--switch-interval S]
+                                     [--no-quiet-builds]           (prints one JSON object)
+
+The probe runs the service as `python -m bot` does, with the process owner's garbage collector
+policy (`bot.__main__.quiet_builds`); `--no-quiet-builds` leaves it out and `--switch-interval`
+sets `sys.setswitchinterval`, to measure what each changes in the reload stall.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ import time
 
 STARTED = time.perf_counter()
 
+import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import resource  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Iterable  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -22,10 +29,22 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import psutil  # type: ignore[import-untyped]  # noqa: E402
 
+from bot.__main__ import quiet_builds  # noqa: E402
 from bot.index_cache import IndexCache, entry_key, folder_files  # noqa: E402
 from bot.render import render_html  # noqa: E402
 from bot.serving import KnowledgeService  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (MB). Linux's VmHWM is this program's own; the
+    rusage figure also counts the process it was started from, as it was when it forked."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="utf-8")
+        return next(int(line.split()[1]) for line in status.splitlines()
+                    if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def percentiles(seconds: Iterable[float]) -> tuple[float, float]:
@@ -92,6 +111,7 @@ def probe(folder: Path, cache_dir: Path, questions: list[str], started: float) -
     """Cold start from the cache, answer latency, and the loop's stalls during two reloads:
     one that must rebuild (a file changed) and one the cache serves (the file changed back)."""
     imported = time.perf_counter()
+    base_mb = psutil.Process().memory_info().rss / 1e6
     settings = load_settings(knowledge_dir=folder, cache_dir=cache_dir)
     # A cache entry is keyed by the code too: an edit of it meanwhile means a rebuild here.
     key = entry_key(folder_files(folder), settings.k1, settings.b)
@@ -101,7 +121,9 @@ def probe(folder: Path, cache_dir: Path, questions: list[str], started: float) -
     row: dict[str, Any] = {"cold_start_s": time.perf_counter() - starting,
                            "cache_hit": cached,
                            "imports_s": imported - started,
-                           "rss_mb": psutil.Process().memory_info().rss / 1e6}
+                           "base_mb": base_mb,
+                           "rss_mb": psutil.Process().memory_info().rss / 1e6,
+                           "peak_mb": peak_mb()}
     size = len(questions) // FRESH_SETS
     sets = [questions[i * size : (i + 1) * size] for i in range(FRESH_SETS)]
     for q in sets[0][:50]:
@@ -129,9 +151,19 @@ def probe(folder: Path, cache_dir: Path, questions: list[str], started: float) -
 
 
 def main(argv: list[str]) -> int:
-    folder, cache_dir, asked = map(Path, argv)
-    questions = json.loads(asked.read_text(encoding="utf-8"))
-    print(json.dumps(probe(folder, cache_dir, questions, STARTED)))
+    parser = argparse.ArgumentParser()
+    for name in ("folder", "cache_dir", "questions"):
+        parser.add_argument(name, type=Path)
+    parser.add_argument("--switch-interval", type=float, default=None)
+    parser.add_argument("--no-quiet-builds", action="store_true")
+    args = parser.parse_args(argv)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
+    if not args.no_quiet_builds:
+        KnowledgeService.around_build = quiet_builds
+    questions = json.loads(args.questions.read_text(encoding="utf-8"))
+    row = probe(args.folder, args.cache_dir, questions, STARTED)
+    print(json.dumps(row))
     return 0
 
 

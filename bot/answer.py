@@ -125,10 +125,7 @@ class Candidate:
         if self.fact is None:
             return True
         if self._held is None:
-            bit = self.fact.plain_bit
-            # The index worked out the plain kinds of fact each passage holds when it was built.
-            self._held = (bool(self.hit.facts & bit) if bit and self.hit.facts >= 0
-                          else self.fact.held_by(self.hit.passage.text))
+            self._held = self.fact.held_by(self.hit.passage.text)
         return self._held
 
     @property

@@ -1,31 +1,40 @@
 """The on-disk cache of built indexes, with the passages they were built from, so that a restart
 serves in about a second instead of re-reading, re-parsing and re-indexing every article.
 
-An entry is keyed by the content of every knowledge file (SHA-256 of its bytes), k1 and b, and
-the code that turns files into passages and passages into weights: a changed, added or removed
-file, or an upgrade of that code, is a different key, so a stale entry is never found. A
-damaged entry (zip CRC, shapes, ranges) is removed and rebuilt, never served.
+An entry is a folder of standard files: the weight matrix as `scipy.sparse.save_npz` writes it,
+the other arrays as `numpy.savez` writes them, the words and the documents with their passages
+as JSON Lines, the documents' texts one after the other as UTF-8 text, and `entry.json`, which
+names the entry's key and the CRC-32 of every other file (as a zip file checks its members).
+The key covers the content of every knowledge file (SHA-256 of its bytes), k1 and b, and the
+code that turns files into passages and passages into weights (rank-bm25's included): a
+changed, added or removed file, or an upgrade of that code, is a different key, so a stale
+entry is never found. A damaged entry (any byte of any file) is removed and rebuilt, never
+served.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
+import json
 import logging
-import os
+import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import fields
+import zlib
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import rank_bm25
 import Stemmer
 from scipy import sparse
 
-from bot import corpus, facts, index, knowledge, readers, text
+from bot import corpus, index, knowledge, readers, text
 from bot.index import Index
 from bot.knowledge import (
     DEFAULT_LIMITS,
@@ -35,14 +44,25 @@ from bot.knowledge import (
     Limits,
     Passage,
     document_files,
+    list_folder,
+    report_skipped,
 )
 
 log = logging.getLogger(__name__)
-FORMAT = "3"
+FORMAT = "4"
 PREFIX = "kb-"
-_DECODE_BYTES = 1 << 20
-_LIST_ITEMS = 1 << 16  # numbers turned into Python objects per call: ~2 ms
-_SOURCES = (knowledge, text, corpus, facts, index)  # and this module: what the entries are made by
+MANIFEST = "entry.json"
+MATRIX, ARRAYS = "matrix.npz", "arrays.npz"
+TERMS, SURFACE, DOCUMENTS = "terms.jsonl", "surface.jsonl", "documents.jsonl"
+TEXTS = "texts.txt"
+# What an entry is made by, besides this module: the code that decides what an entry holds.
+_SOURCES = (knowledge, text, corpus, index, rank_bm25)
+# Words per JSON line, and numbers turned into Python objects per call: each call holds the
+# interpreter lock for a millisecond or two, so a reload from the cache in a thread leaves the
+# event loop free to answer in between.
+_LINE_WORDS = 4096
+_LIST_ITEMS = 1 << 16
+_PASSAGE_FIELDS = [f.name for f in dataclasses.fields(Passage)]
 
 
 class CacheError(Exception):
@@ -75,21 +95,25 @@ def knowledge_files(knowledge: KnowledgeBase) -> list[tuple[str, str]]:
 
 def folder_files(root: Path, limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, str]]:
     """(relative path, SHA-256) of every file `load_folder(root)` would read, in its order."""
+    return _hashed(root, document_files(root, limits))
+
+
+def _hashed(root: Path, files: Sequence[Path]) -> list[tuple[str, str]]:
     return [
         (path.relative_to(root).as_posix(), hashlib.sha256(path.read_bytes()).hexdigest())
-        for path in sorted(document_files(root, limits))  # the loader's own listing and order
+        for path in sorted(files)  # the loader's own listing and order
     ]
 
 
 class IndexCache:
-    """A folder of `.npz` entries; the newest `keep` are kept, older ones are removed."""
+    """A folder of entries (one folder each); the newest `keep` are kept, older ones removed."""
 
     def __init__(self, folder: Path, keep: int = 4) -> None:
         self.folder = Path(folder)
         self.keep = keep
 
     def path_for(self, key: str) -> Path:
-        return self.folder / f"{PREFIX}{key}.npz"
+        return self.folder / f"{PREFIX}{key}"
 
     def restore(
         self, root: Path, k1: float, b: float, limits: Limits = DEFAULT_LIMITS
@@ -99,13 +123,16 @@ class IndexCache:
         Problems with the folder itself are left for `load_folder` to report.
         """
         try:
-            key = entry_key(folder_files(Path(root), limits), k1, b)
+            listing = list_folder(Path(root), limits)
+            key = entry_key(_hashed(Path(root), listing.files), k1, b)
         except (OSError, KnowledgeError):
             return None
-        path = self.path_for(key)
-        if not path.exists():
-            return None
-        return self._read_or_drop(path, Path(root), key)
+        index = self._read_or_drop(self.path_for(key), Path(root), key)
+        if index is not None and listing.skipped:
+            # What the folder holds besides documents is no part of the entry: as listed now.
+            report_skipped(Path(root), listing.skipped)
+            index.knowledge = dataclasses.replace(index.knowledge, skipped=listing.skipped)
+        return index
 
     def load(self, knowledge: KnowledgeBase, k1: float, b: float) -> Index | None:
         """The index for an already loaded knowledge base, or None on a miss."""
@@ -113,15 +140,12 @@ class IndexCache:
             key = entry_key(knowledge_files(knowledge), k1, b)
         except OSError:  # the code's own files cannot be read: no entry can be trusted
             return None
-        path = self.path_for(key)
-        if not path.exists():
-            return None
-        return self._read_or_drop(path, None, key, knowledge)
+        return self._read_or_drop(self.path_for(key), None, key, knowledge)
 
     def read(self, entry: Path, root: Path) -> Index:
         """A named entry (just written by a build elsewhere) with its passages; raises
         `CacheError` when it cannot be used."""
-        key = entry.name.removeprefix(PREFIX).removesuffix(".npz")
+        key = entry.name.removeprefix(PREFIX)
         try:
             return read_entry(entry, Path(root), key)
         except CacheError:
@@ -132,27 +156,33 @@ class IndexCache:
     def _read_or_drop(
         self, path: Path, root: Path | None, key: str, known: KnowledgeBase | None = None
     ) -> Index | None:
+        if not path.is_dir():
+            return None
         try:
             return read_entry(path, root, key, known)
         except Exception as exc:  # any damage at all means: rebuild, never serve it
             log.warning("index cache %s is unusable (%s); rebuilding it", path, exc)
-            path.unlink(missing_ok=True)
+            shutil.rmtree(path, ignore_errors=True)
             return None
 
     def save(self, index: Index) -> Path | None:
-        """Write the entry atomically (temp file, then rename); a failure only logs."""
+        """Write the entry atomically (a temporary folder, then renamed); a failure only logs."""
         try:
             key = entry_key(knowledge_files(index.knowledge), index.k1, index.b)
             path = self.path_for(key)
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".npz")
+            scratch = Path(tempfile.mkdtemp(dir=self.folder, prefix=".tmp-"))
             try:
-                with os.fdopen(fd, "wb") as out:
-                    np.savez(out, **entry_arrays(index, key))
-                os.replace(tmp, path)
+                write_entry(scratch, index, key)
+                try:
+                    scratch.rename(path)
+                except OSError:
+                    if not (path / MANIFEST).is_file():
+                        raise
+                    # Another process wrote the same entry meanwhile: the same bytes.
             finally:
-                Path(tmp).unlink(missing_ok=True)
-        except (OSError, CacheError) as exc:
+                shutil.rmtree(scratch, ignore_errors=True)
+        except (OSError, CacheError, ValueError, TypeError) as exc:
             log.warning("could not write the index cache to %s (%s); serving without it",
                         self.folder, exc)
             return None
@@ -163,10 +193,12 @@ class IndexCache:
         return path
 
     def _prune(self, newest: Path) -> None:
-        entries = sorted(self.folder.glob(f"{PREFIX}*.npz"), key=_mtime, reverse=True)
+        entries = sorted((e for e in self.folder.glob(f"{PREFIX}*") if e.is_dir()),
+                         key=_mtime, reverse=True)
         for old in [e for e in entries if e != newest][self.keep - 1 :]:
-            old.unlink(missing_ok=True)
-        for legacy in self.folder.glob("index-*.npz"):  # the first format's entries
+            shutil.rmtree(old, ignore_errors=True)
+        # The earlier formats' single-file entries.
+        for legacy in (*self.folder.glob(f"{PREFIX}*.npz"), *self.folder.glob("index-*.npz")):
             legacy.unlink(missing_ok=True)
 
 
@@ -177,170 +209,158 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-# ---- the entry format: plain arrays, no pickles --------------------------------------------
+# ---- writing ---------------------------------------------------------------------------------
 
-def entry_arrays(index: Index, key: str) -> dict[str, Any]:
+def write_entry(folder: Path, index: Index, key: str) -> None:
+    """The entry's files, into an empty folder."""
     kb = index.knowledge
-    m = index.matrix
-    arrays: dict[str, Any] = {
-        "key": np.array(key), "avgdl": np.array(index.avgdl), "k1": np.array(index.k1),
-        "b": np.array(index.b), "digest": np.array(kb.digest),
-        "data": m.data, "indices": m.indices, "indptr": m.indptr, "text_bits": index.text_bits,
-        "fact_bits": index.fact_bits, "idf": index.idf, "surface_counts": index.surface_counts,
-        "passage_document": _document_numbers(kb),
-    }
+    blobs: dict[str, bytes] = {}
+    matrix = io.BytesIO()
+    sparse.save_npz(matrix, index.matrix, compressed=False)
+    blobs[MATRIX] = matrix.getvalue()
+    arrays = io.BytesIO()
+    np.savez(arrays, text_bits=index.text_bits, idf=index.idf,
+             surface_counts=index.surface_counts)
+    blobs[ARRAYS] = arrays.getvalue()
     terms = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
-    arrays.update(_strings("terms", terms))
-    arrays.update(_strings("surface", index.surface))
-    arrays.update(_strings("document.suffix", [Path(d.path).suffix for d in kb.documents]))
-    # A document's path is rebuilt from the folder it is served from: the same files may move.
-    arrays.update(_columns("document", kb.documents, skip={"path"}))
-    # A passage's text is a slice of its document's: stored once, as the document's.
-    sliced = _sliced(kb)
-    arrays["passage.text:sliced"] = np.array(sliced)
-    arrays.update(_columns("passage", kb.passages, skip={"document", "text"} if sliced
-                           else {"document"}))
-    return arrays
+    blobs[TERMS] = _json_lines(terms[i : i + _LINE_WORDS] for i in range(0, len(terms),
+                                                                         _LINE_WORDS))
+    surface = index.surface
+    blobs[SURFACE] = _json_lines(surface[i : i + _LINE_WORDS] for i in range(0, len(surface),
+                                                                             _LINE_WORDS))
+    blobs[TEXTS] = "".join(d.text for d in kb.documents).encode("utf-8", "surrogatepass")
+    blobs[DOCUMENTS] = _json_lines(_document_lines(kb))
+    for name, blob in blobs.items():
+        (folder / name).write_bytes(blob)
+    entry = {"format": FORMAT, "key": key, "k1": index.k1, "b": index.b, "avgdl": index.avgdl,
+             "digest": kb.digest, "passages": len(kb.passages), "terms": len(terms),
+             "files": {name: zlib.crc32(blob) for name, blob in blobs.items()}}
+    manifest = {"entry": entry, "sha256": _digest_of(entry)}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
-def _sliced(kb: KnowledgeBase) -> bool:
-    try:
-        return all(p.text == p.document.text[p.start : p.end] for p in kb.passages)
-    except AttributeError:
-        return False
+def _document_lines(kb: KnowledgeBase) -> Iterator[dict[str, Any]]:
+    """Per document: its fields but its text (in `TEXTS`: JSON strings take several times as
+    long to read) and its path (rebuilt from the folder it is served from: the same files may
+    move), and its passages' fields as columns. A passage's text is a slice of its document's,
+    stored once, as the document's."""
+    owned: dict[int, list[Passage]] = {id(d): [] for d in kb.documents}
+    for passage in kb.passages:
+        if id(passage.document) not in owned:
+            raise CacheError("a passage's document is not among the documents")
+        owned[id(passage.document)].append(passage)
+    for document in kb.documents:
+        fields = dataclasses.asdict(document)
+        fields["path"] = Path(document.path).suffix
+        fields["text"] = len(document.text.encode("utf-8", "surrogatepass"))  # its bytes
+        passages = owned[id(document)]
+        sliced = all(p.text == document.text[p.start : p.end] for p in passages)
+        columns = {f.name: [getattr(p, f.name) for p in passages]
+                   for f in dataclasses.fields(Passage)
+                   if f.name != "document" and not (sliced and f.name == "text")}
+        yield {"document": fields, "passages": columns}
 
 
-def _document_numbers(kb: KnowledgeBase) -> npt.NDArray[np.int32]:
-    number = {id(d): i for i, d in enumerate(kb.documents)}
-    try:
-        return np.array([number[id(p.document)] for p in kb.passages], dtype=np.int32)
-    except KeyError:
-        raise CacheError("a passage's document is not among the documents") from None
+def _json_lines(values: Iterator[Any]) -> bytes:
+    lines = (json.dumps(v, ensure_ascii=False, allow_nan=False) for v in values)
+    return "\n".join(lines).encode("utf-8", "surrogatepass")
 
 
-def _columns(prefix: str, rows: Sequence[Any], skip: set[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields(rows[0]) if rows else ():
-        if not f.init or f.kw_only:
-            raise CacheError(f"{prefix}.{f.name} cannot be restored positionally")
-        if f.name in skip:
-            continue
-        values = [getattr(r, f.name) for r in rows]
-        name = f"{prefix}.{f.name}"
-        if all(type(v) is int for v in values):
-            out[name] = np.array(values, dtype=np.int64)
-        elif all(v is None or type(v) is str for v in values):
-            out.update(_strings(name, values))
-        else:
-            raise CacheError(f"{name} holds values the cache cannot store")
-    return out
+def _digest_of(entry: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()
 
 
-def _strings(name: str, values: Sequence[str | None]) -> dict[str, Any]:
-    distinct = list(dict.fromkeys(values))
-    if len(distinct) * 2 <= len(values):
-        # Mostly repeats (section headings, sources): each distinct string once, and codes.
-        code = {value: i for i, value in enumerate(distinct)}
-        return {**_plain_strings(f"{name}:distinct", distinct),
-                f"{name}:codes": np.array([code[v] for v in values], dtype=np.int32)}
-    return _plain_strings(name, values)
-
-
-def _plain_strings(name: str, values: Sequence[str | None]) -> dict[str, Any]:
-    strings = [v or "" for v in values]
-    encoded = [v.encode("utf-8", "surrogatepass") for v in strings]
-    return {
-        f"{name}:utf8": np.frombuffer(b"".join(encoded), dtype=np.uint8),
-        f"{name}:bytes": np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
-        f"{name}:chars": np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)),
-        f"{name}:none": np.array([v is None for v in values], dtype=bool),
-    }
-
+# ---- reading ---------------------------------------------------------------------------------
 
 def read_entry(
     path: Path, root: Path | None, key: str, known: KnowledgeBase | None = None
 ) -> Index:
     """Read an entry back; `known` (when given) is used instead of the stored passages."""
-    # The file is opened here, not by numpy, which leaves it open when it is no zip archive.
-    with path.open("rb") as raw, np.load(raw, allow_pickle=False) as npz:
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise CacheError("not an archive of arrays")
-        data = {name: npz[name] for name in npz.files}  # reading every member checks its CRC
-    if str(data["key"]) != key:
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    entry = manifest["entry"]
+    if manifest["sha256"] != _digest_of(entry):
+        raise CacheError(f"{MANIFEST} does not match its own digest")
+    if entry["format"] != FORMAT or entry["key"] != key:
         raise CacheError("key mismatch")
-    kb = known if known is not None else _knowledge(data, root)
-    if [p.id for p in kb.passages] != _read_strings(data, "passage.id"):
-        raise CacheError("passages differ")
-    terms = _read_strings(data, "terms")
-    vocabulary = {t: i for i, t in enumerate(terms)}
+    blobs = {name: _verified(path / name, crc) for name, crc in entry["files"].items()}
+    matrix = sparse.load_npz(io.BytesIO(blobs.pop(MATRIX)))
+    if not isinstance(matrix, sparse.csr_matrix):
+        raise CacheError("the weight matrix is not the CSR matrix built")
+    with np.load(io.BytesIO(blobs.pop(ARRAYS)), allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in ("text_bits", "idf", "surface_counts")}
+    terms = [word for line in _lines(blobs.pop(TERMS)) for word in line]
     # A word that is its own stem shares one string with it, as in a fresh build.
     shared = {t: t for t in terms}
-    surface = [shared.get(w, w) for w in _read_strings(data, "surface")]
-    n_docs, n_terms = len(kb.passages), len(terms)
-    matrix = sparse.csr_matrix((data["data"], data["indices"], data["indptr"]),
-                               shape=(n_terms, n_docs))
-    _check(matrix, data, n_terms, len(surface))
+    surface = [shared.get(w, w) for line in _lines(blobs.pop(SURFACE)) for w in line]
+    if known is not None:
+        kb = known
+    elif root is None:
+        raise CacheError("no folder to restore the documents' paths from")
+    else:
+        kb = _knowledge(blobs.pop(DOCUMENTS), blobs.pop(TEXTS), root, str(entry["digest"]))
+    _check(matrix, arrays, len(terms), len(surface), len(kb.passages), entry)
     return Index.from_parts(
-        kb, k1=float(data["k1"]), b=float(data["b"]),
-        vocabulary=vocabulary, matrix=matrix,
-        text_bits=data["text_bits"], idf=data["idf"], avgdl=float(data["avgdl"]),
-        surface_words=[*zip(surface, _listed(data["surface_counts"]), strict=True)],
-        fact_bits=data["fact_bits"],
+        kb, k1=float(entry["k1"]), b=float(entry["b"]),
+        vocabulary={t: i for i, t in enumerate(terms)}, matrix=matrix,
+        text_bits=arrays["text_bits"], idf=arrays["idf"], avgdl=float(entry["avgdl"]),
+        surface_words=list(zip(surface, _listed(arrays["surface_counts"]), strict=True)),
     )
 
 
-def _check(matrix: sparse.csr_matrix, data: dict[str, Any], n_terms: int, n_surface: int) -> None:
-    indptr, indices = matrix.indptr, matrix.indices
-    nnz = indices.size
-    if (indptr.size != n_terms + 1 or indptr[0] != 0 or indptr[-1] != nnz
-            or matrix.data.size != nnz or data["text_bits"].size != (nnz + 7) // 8
-            or data["idf"].size != n_terms or data["fact_bits"].size != matrix.shape[1]
-            or data["surface_counts"].size != n_surface):
+def _verified(path: Path, crc: int) -> bytes:
+    blob = path.read_bytes()
+    if zlib.crc32(blob) != crc:
+        raise CacheError(f"{path.name} is damaged (its CRC-32 differs)")
+    return blob
+
+
+def _lines(blob: bytes) -> Iterator[Any]:
+    """Each JSON line, decoded one at a time: one decode of the whole file (tens of megabytes)
+    would hold the interpreter lock for tens of milliseconds."""
+    for line in blob.split(b"\n") if blob else ():
+        yield json.loads(line.decode("utf-8", "surrogatepass"))
+
+
+def _check(matrix: sparse.csr_matrix, arrays: dict[str, npt.NDArray[Any]], n_terms: int,
+           n_surface: int, n_passages: int, entry: dict[str, Any]) -> None:
+    kinds = (matrix.indices.dtype, matrix.indptr.dtype, matrix.data.dtype)
+    if kinds != (np.dtype(np.int32), np.dtype(np.int32), np.dtype(np.float64)):
+        raise CacheError("the weight matrix is not the CSR matrix of int32 and float64 built")
+    if (matrix.shape != (n_terms, n_passages) or n_terms != entry["terms"]
+            or n_passages != entry["passages"] or arrays["idf"].shape != (n_terms,)
+            or arrays["text_bits"].shape != ((matrix.nnz + 7) // 8,)
+            or arrays["surface_counts"].shape != (n_surface,)):
         raise CacheError("array sizes disagree")
-    if nnz and (np.any(np.diff(indptr) < 0) or indices.min() < 0
-                or indices.max() >= matrix.shape[1]):
+    indptr, indices = matrix.indptr, matrix.indices
+    if indptr[0] != 0 or indptr[-1] != indices.size or np.any(np.diff(indptr) < 0) or (
+            indices.size and (indices.min() < 0 or indices.max() >= n_passages)):
         raise CacheError("indices out of range")
 
 
-def _knowledge(data: dict[str, Any], root: Path | None) -> KnowledgeBase:
-    if root is None:
-        raise CacheError("no folder to restore the documents' paths from")
-    ids = _read_strings(data, "document.id")
-    suffixes = _read_strings(data, "document.suffix")
-    columns = []
-    for f in fields(Document):
-        if f.name == "path":
-            columns.append([str(root / f"{i}{s}") for i, s in zip(ids, suffixes, strict=True)])
-        else:
-            columns.append(_read_column(data, f"document.{f.name}"))
-    _same_lengths(columns, len(ids))
-    documents = tuple(map(Document, *columns))
-    by_name: dict[str, list[Any]] = {
-        f.name: _read_column(data, f"passage.{f.name}") for f in fields(Passage)
-        if f.name not in ("document", "text")
-    }
-    owners = [documents[i] for i in _listed(data["passage_document"])]
-    by_name["document"] = owners
-    if bool(data["passage.text:sliced"]):
-        by_name["text"] = [d.text[s:e] for d, s, e in
-                           zip(owners, by_name["start"], by_name["end"], strict=True)]
-    else:
-        by_name["text"] = _read_column(data, "passage.text")
-    columns = [by_name[f.name] for f in fields(Passage)]
-    _same_lengths(columns, len(owners))
-    passages = tuple(map(Passage, *columns))
-    return KnowledgeBase(documents, passages, str(data["digest"]))
-
-
-def _same_lengths(columns: list[list[Any]], count: int) -> None:
-    if any(len(column) != count for column in columns):
-        raise CacheError("columns of different lengths")
-
-
-def _read_column(data: dict[str, Any], name: str) -> list[Any]:
-    if name in data:
-        return _listed(data[name])
-    return _read_strings(data, name)
+def _knowledge(blob: bytes, texts: bytes, root: Path, digest: str) -> KnowledgeBase:
+    documents: list[Document] = []
+    passages: list[Passage] = []
+    # Each document's text decoded apart: one decode of them all (tens of megabytes) would
+    # hold the interpreter lock for tens of milliseconds.
+    text_bytes, at = memoryview(texts), 0
+    for line in _lines(blob):
+        fields = line["document"]
+        fields["path"] = str(root / f"{fields['id']}{fields['path']}")
+        end = at + fields["text"]
+        fields["text"] = str(text_bytes[at:end], "utf-8", "surrogatepass")
+        at = end
+        document = Document(**fields)
+        documents.append(document)
+        columns = line["passages"]
+        if "text" not in columns:
+            columns["text"] = [document.text[s:e] for s, e in
+                               zip(columns["start"], columns["end"], strict=True)]
+        columns["document"] = [document] * len(columns["id"])
+        passages.extend(Passage(*values) for values in
+                        zip(*(columns[name] for name in _PASSAGE_FIELDS), strict=True))
+    if at != len(texts):
+        raise CacheError(f"{TEXTS} does not hold the documents' texts")
+    return KnowledgeBase(tuple(documents), tuple(passages), digest)
 
 
 def _listed(array: npt.NDArray[Any]) -> list[Any]:
@@ -352,38 +372,3 @@ def _listed(array: npt.NDArray[Any]) -> list[Any]:
     for start in range(0, array.size, _LIST_ITEMS):
         listed.extend(array[start : start + _LIST_ITEMS].tolist())
     return listed
-
-
-def _read_strings(data: dict[str, Any], name: str) -> list[Any]:
-    """The strings stored under `name` (None where there was None)."""
-    if f"{name}:codes" in data:
-        distinct = _read_plain_strings(data, f"{name}:distinct")
-        return [distinct[code] for code in _listed(data[f"{name}:codes"])]
-    if f"{name}:utf8" not in data:
-        raise CacheError(f"{name} is missing")
-    return _read_plain_strings(data, name)
-
-
-def _read_plain_strings(data: dict[str, Any], name: str) -> list[Any]:
-    """Decoded a slice at a time: one decode of a whole text column (tens of megabytes) would
-    hold the interpreter lock for tens of milliseconds."""
-    blob = memoryview(data[f"{name}:utf8"])
-    byte_ends = np.cumsum(data[f"{name}:bytes"])
-    char_lens = data[f"{name}:chars"]
-    if byte_ends.size != char_lens.size or (byte_ends[-1] if byte_ends.size else 0) != len(blob):
-        raise CacheError(f"{name} is truncated")
-    values: list[Any] = []
-    first = 0
-    while first < byte_ends.size:
-        start = int(byte_ends[first - 1]) if first else 0
-        last = max(int(np.searchsorted(byte_ends, start + _DECODE_BYTES)), first + 1)
-        last = min(last, byte_ends.size)
-        chunk = str(blob[start : int(byte_ends[last - 1])], "utf-8", "surrogatepass")
-        ends = np.cumsum(char_lens[first:last]).tolist()
-        if (ends[-1] if ends else 0) != len(chunk):
-            raise CacheError(f"{name} does not decode to its lengths")
-        values.extend(map(chunk.__getitem__, map(slice, [0, *ends[:-1]], ends)))
-        first = last
-    for i in np.flatnonzero(data[f"{name}:none"]).tolist():
-        values[i] = None
-    return values

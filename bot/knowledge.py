@@ -127,9 +127,7 @@ def load_folder(folder: Path | str, limits: Limits = DEFAULT_LIMITS) -> Knowledg
     if not listing.files:
         raise KnowledgeError(f"{shown(root)}: no documents found; add .md, .txt, .html or .pdf "
                              "files to it")
-    if listing.skipped:
-        log.warning("%s: %d files not read: %s", shown(root), len(listing.skipped),
-                    _skipped_summary(listing.skipped))
+    report_skipped(root, listing.skipped)
     documents: list[Document] = []
     passages: list[Passage] = []
     seen: dict[str, Path] = {}
@@ -143,6 +141,13 @@ def load_folder(folder: Path | str, limits: Limits = DEFAULT_LIMITS) -> Knowledg
         passages.extend(doc_passages)
     digest = hashlib.sha256("\n".join(f"{d.id}:{d.digest}" for d in documents).encode())
     return KnowledgeBase(tuple(documents), tuple(passages), digest.hexdigest(), listing.skipped)
+
+
+def report_skipped(root: Path, skipped: tuple[tuple[str, str], ...]) -> None:
+    """Log, once per load, the files of the folder that are not read and what to do."""
+    if skipped:
+        log.warning("%s: %d files not read: %s", shown(root), len(skipped),
+                    _skipped_summary(skipped))
 
 
 def document_files(root: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Path, ...]:

@@ -9,23 +9,20 @@ in a separate process, so that answering never waits for it.
 from __future__ import annotations
 
 import asyncio
-import gc
+import contextlib
 import logging
-import os
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
-from bot import build_worker
 from bot.answer import Answer, AnswerOptions, compose
+from bot.build_worker import DEFAULT_TIMEOUT, BuildError, build_in_worker
 from bot.index import Index
-from bot.index_cache import CacheError, IndexCache
+from bot.index_cache import IndexCache
 from bot.knowledge import (
     DEFAULT_LIMITS,
     KnowledgeBase,
@@ -93,18 +90,21 @@ def diff(old: KnowledgeBase, new: KnowledgeBase, seconds: float) -> ReloadReport
 # A rebuild of more knowledge than this (in bytes of files) runs in a separate process: in a
 # thread, its Python loops would take the interpreter lock from the event loop for seconds.
 ISOLATE_ABOVE_BYTES = 2_000_000
-# From this many passages on, what a build leaves is frozen out of the garbage collector: a full
-# collection would otherwise walk every passage (about 80 ms at 100,000) while questions wait.
-FREEZE_FROM_PASSAGES = 20_000
 _PIECE = 2_000
 
 
 class KnowledgeService:
     """Answers questions from the current index; reloads build a new one beside it."""
 
+    # What opening an index (at start-up and on each reload) runs inside. This module changes
+    # no process-wide setting; the process owner may (bot/__main__.py keeps the garbage
+    # collector out of the way of the event loop while the new index's objects are made).
+    around_build: ClassVar[Callable[[], AbstractContextManager[object]]] = contextlib.nullcontext
+
     def __init__(self, index: Index, options: AnswerOptions, folder: Path,
                  cache: IndexCache | None = None, k1: float = 1.5, b: float = 0.75,
                  *, isolate_above: int = ISOLATE_ABOVE_BYTES,
+                 build_timeout: float = DEFAULT_TIMEOUT,
                  limits: Limits = DEFAULT_LIMITS) -> None:
         self._index = index
         self.options = options
@@ -112,8 +112,10 @@ class KnowledgeService:
         self.cache = cache
         self.k1, self.b = k1, b
         self.isolate_above = isolate_above
+        self.build_timeout = build_timeout
         self.limits = limits
         self._reload_lock = threading.Lock()
+        self._closing = threading.Event()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KnowledgeService:
@@ -121,10 +123,11 @@ class KnowledgeService:
         folder = settings.knowledge_path()
         cache = IndexCache(settings.cache_dir) if settings.cache_dir else None
         limits = Limits.from_megabytes(settings.max_file_mb, settings.max_knowledge_mb)
-        with _collector_paused():
-            index = _settled(open_index(folder, cache, settings.k1, settings.b, limits))
+        with cls.around_build():
+            index = open_index(folder, cache, settings.k1, settings.b,
+                               timeout=settings.build_timeout, limits=limits)
         return cls(index, answer_options(settings), folder, cache, settings.k1, settings.b,
-                   limits=limits)
+                   build_timeout=settings.build_timeout, limits=limits)
 
     @property
     def index(self) -> Index:
@@ -140,13 +143,17 @@ class KnowledgeService:
         english_typos()  # ~0.1 s, else paid by the first question with a typo
 
     def reload(self) -> ReloadReport:
-        """Re-read the folder and swap in the new index; raises `KnowledgeError` and keeps the
-        old index when anything is wrong. Blocking: run it off the event loop (or await
-        `reload_async`). Concurrent calls run one after the other, each reading the folder as
-        it is then."""
-        with self._reload_lock, _switching_often():
+        """Re-read the folder and swap in the new index. Raises `KnowledgeError` (a
+        `BuildError` when the build process failed or timed out) and keeps the old index when
+        anything is wrong. Blocking: run it off the event loop (or await `reload_async`).
+        Concurrent calls run one after the other, each reading the folder as it is then."""
+        with self._reload_lock:
             started = time.perf_counter()
-            index = self._fresh_index()
+            with type(self).around_build():
+                index = open_index(self.folder, self.cache, self.k1, self.b,
+                                   isolate_above=self.isolate_above,
+                                   timeout=self.build_timeout, stop=self._closing,
+                                   limits=self.limits)
             old = self._index
             self._index = index  # one reference assignment: atomic for every reader
             report = diff(old.knowledge, index.knowledge, time.perf_counter() - started)
@@ -161,68 +168,34 @@ class KnowledgeService:
         """`reload` in a worker thread: the event loop keeps answering meanwhile."""
         return await asyncio.to_thread(self.reload)
 
-    def _fresh_index(self) -> Index:
-        if self.cache is not None:
-            with _collector_paused():
-                restored = self.cache.restore(self.folder, self.k1, self.b, self.limits)
-                if restored is not None:
-                    return _settled(restored)
-        if _folder_bytes(self.folder, self.limits) > self.isolate_above:
-            return build_elsewhere(self.folder, self.cache, self.k1, self.b, self.limits)
-        with _collector_paused():
-            return _settled(build_index(load_folder(self.folder, self.limits), self.cache,
-                                        self.k1, self.b))
+    def close(self) -> None:
+        """Stop a build in progress (its reload fails with `BuildError`) and refuse further
+        ones: for an adapter that is shutting down and must not wait for a build."""
+        self._closing.set()
 
 
-def open_index(folder: Path, cache: IndexCache | None, k1: float, b: float,
-               limits: Limits = DEFAULT_LIMITS) -> Index:
-    """The index of the files in `folder`: restored from the cache, else loaded and built."""
+def open_index(folder: Path, cache: IndexCache | None, k1: float, b: float, *,
+               isolate_above: int = ISOLATE_ABOVE_BYTES, timeout: float = DEFAULT_TIMEOUT,
+               stop: threading.Event | None = None, limits: Limits = DEFAULT_LIMITS) -> Index:
+    """The index of the files in `folder`: restored from the cache, else built, in a separate
+    process when the files are large (see `bot.build_worker`) and here otherwise."""
     if cache is not None:
         restored = cache.restore(folder, k1, b, limits)
         if restored is not None:
             return restored
-    return build_index(load_folder(folder, limits), cache, k1, b)
-
-
-def build_index(knowledge: KnowledgeBase, cache: IndexCache | None, k1: float, b: float) -> Index:
-    """The index for `knowledge`, from the cache when it holds a valid one for the same files."""
+    if stop is not None and stop.is_set():
+        raise BuildError("the knowledge base was not reloaded because the bot is stopping")
+    if _folder_bytes(folder, limits) > isolate_above:
+        return build_in_worker(folder, cache, k1, b, timeout=timeout, stop=stop, limits=limits)
+    knowledge = load_folder(folder, limits)
     if cache is not None:
-        cached = cache.load(knowledge, k1, b)
+        cached = cache.load(knowledge, k1, b)  # the files changed while they were read
         if cached is not None:
             return cached
     index = Index(knowledge, k1=k1, b=b)
     if cache is not None:
         cache.save(index)
     return index
-
-
-def build_elsewhere(folder: Path, cache: IndexCache | None, k1: float, b: float,
-                    limits: Limits = DEFAULT_LIMITS) -> Index:
-    """Load and index `folder` in a fresh process (`bot.build_worker`), which writes a cache
-    entry, then read the entry back here: this process only reads files and copies arrays."""
-    with tempfile.TemporaryDirectory(prefix="bot-index-") as scratch:
-        where = cache.folder if cache is not None else Path(scratch)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            filter(None, [str(Path(__file__).resolve().parent.parent),
-                          os.environ.get("PYTHONPATH")])))
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.build_worker", str(folder), str(where), repr(k1),
-             repr(b), str(limits.max_file_bytes), str(limits.max_total_bytes)],
-            capture_output=True, text=True, env=env, check=False,
-        )
-        if done.returncode == build_worker.KNOWLEDGE_ERROR:
-            raise KnowledgeError(done.stderr.strip())
-        if done.returncode != 0:
-            raise RuntimeError(f"building the index in a worker process failed "
-                               f"(exit status {done.returncode}): {done.stderr[-2000:]}")
-        entry = Path(done.stdout.strip().splitlines()[-1])
-        try:
-            with _collector_paused():
-                return _settled((cache or IndexCache(where)).read(entry, folder))
-        except CacheError as exc:
-            log.warning("the index built in a worker process is unusable (%s); building it "
-                        "here instead", exc)
-            return build_index(load_folder(folder, limits), cache, k1, b)
 
 
 def _pieces(index: Index) -> list[object]:
@@ -245,39 +218,3 @@ def _folder_bytes(folder: Path, limits: Limits) -> int:
         return sum(path.stat().st_size for path in document_files(Path(folder), limits))
     except (OSError, KnowledgeError):
         return 0  # let the loader report what is wrong with the folder
-
-
-@contextmanager
-def _switching_often(interval: float = 0.0005) -> Iterator[None]:
-    """While a reload works in its thread, let the event loop's thread take the interpreter
-    lock back within half a millisecond instead of the default 5 ms: an answer's numpy calls
-    release the lock, and each time the loop would otherwise wait a whole interval for it."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, interval))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Keep the garbage collector out of a build: its collections would walk every new
-    passage, in whichever thread happened to allocate, while the event loop waits."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _settled(index: Index) -> Index:
-    """`index`, frozen out of the garbage collector when large (call it while the collector is
-    paused): a full collection would otherwise walk every passage, about 80 ms at 100,000,
-    while questions wait. The index holds no reference cycles, so reference counting still
-    frees it when a reload replaces it."""
-    if len(index) >= FREEZE_FROM_PASSAGES:
-        gc.freeze()
-    return index

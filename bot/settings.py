@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     max_citations: int = Field(default=3, ge=1, le=10)
     max_quote_chars: int = Field(default=600, ge=80, le=3000)
 
+    # Seconds a rebuild of the index in its separate process may take before it is stopped
+    # and the reload fails (the previous knowledge base keeps serving).
+    build_timeout: float = Field(default=300.0, gt=0)
+
     # Where the Telegram adapter keeps its update journal (blank: no journal, so a crash can lose
     # or repeat answers).
     state_dir: Path | None = Path(".state")

@@ -9,6 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from bot.answer import Citation
@@ -62,6 +64,24 @@ def shipped_knowledge() -> KnowledgeBase:
 @cache
 def shipped_index() -> Index:
     return Index(shipped_knowledge())
+
+
+def index_scores(index: Index, tokens: Iterable[str]) -> npt.NDArray[np.float64]:
+    """Every passage's score for `tokens`, summed from the index's weights (to compare with
+    rank-bm25's `get_scores`); a token asked twice counts twice, as rank-bm25 counts it."""
+    rows = [index.vocabulary[token] for token in tokens if token in index.vocabulary]
+    if not rows:
+        return np.zeros(len(index))
+    return np.asarray(index.matrix[rows].sum(axis=0)).ravel()
+
+
+def postings(index: Index, token: str) -> list[int]:
+    """The numbers of the passages that hold `token`, in reading order."""
+    row = index.vocabulary.get(token)
+    if row is None:
+        return []
+    m = index.matrix
+    return [int(i) for i in m.indices[m.indptr[row] : m.indptr[row + 1]]]
 
 
 def make_citation(**overrides: Any) -> Citation:

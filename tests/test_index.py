@@ -1,36 +1,28 @@
-"""The index serves rank-bm25's exact scores (with Lucene's idf) from its sparse matrix, ranks
-ties in reading order, and only ever looks at the postings of the question's words."""
+"""The index serves rank-bm25's scores (with Lucene's idf) from its sparse matrix, built from a
+rank-bm25 model; it ranks ties in reading order, only ever looks at the postings of the
+question's words, and gives every thread the same hits."""
 
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from helpers import index_scores
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import corpus as corpus_module
 from bot import index as index_module
-from bot.index import Index, LuceneBM25, _contenders, passage_tokens
+from bot.corpus import analyse
+from bot.index import Hit, Index, LuceneBM25, _contenders, bm25_model, passage_tokens
 from bot.knowledge import Document, KnowledgeBase, Passage
 from bot.text import QueryTerm, tokenize
 
 WORDS = [f"w{i}" for i in range(12)]
-# The fixture below only swaps which search loop serves, once per test: nothing to reset
-# between hypothesis's examples.
-ANY_LOOP = [HealthCheck.function_scoped_fixture]
-
-
-@pytest.fixture(autouse=True, params=["c", "numpy"])
-def search_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test here runs twice: through the C search loop, and through numpy without it
-    (as on a machine that could not compile it)."""
-    if request.param == "numpy":
-        monkeypatch.setattr(index_module, "_scoring", None)
-    elif index_module._scoring is None:
-        pytest.skip("the C search loop is not built (see tests/test_search_loop.py)")
-    return str(request.param)
+# Monkeypatched settings hold for the whole test: nothing to reset between examples.
+PATCHED = [HealthCheck.function_scoped_fixture]
 
 
 def knowledge_of(texts: list[str], section: str | None = None) -> KnowledgeBase:
@@ -58,7 +50,7 @@ def check_against_rank_bm25(corpus: list[list[str]], queries: list[list[str]], k
     oracle = LuceneBM25(corpus)
     for query in queries:
         expected = oracle.get_scores(query)
-        np.testing.assert_allclose(index.scores(query), expected, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(index_scores(index, query), expected, rtol=0, atol=1e-9)
         hits = index.search(query, k)
         assert [int(h.passage.id.split("#")[1]) - 1 for h in hits] == reference_ranking(
             oracle, corpus, query, k)
@@ -71,7 +63,7 @@ corpora = st.lists(documents, min_size=1, max_size=25).filter(lambda c: any(c))
 queries = st.lists(st.sampled_from([*WORDS, "unknown", "other"]), min_size=1, max_size=6)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=ANY_LOOP)
+@settings(max_examples=300, deadline=None, suppress_health_check=PATCHED)
 @given(corpus=corpora, query_list=st.lists(queries, min_size=1, max_size=4),
        k=st.integers(1, 30))
 def test_scores_and_ranking_equal_rank_bm25(corpus: list[list[str]],
@@ -112,8 +104,8 @@ def test_common_terms_that_cannot_reach_the_k_th_score_are_not_read_for_contende
     queries = [["common", "usual", f"r{i}"] for i in range(0, 400, 37)]
     check_against_rank_bm25(corpus, queries, k=10)
     index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
-    idx, _, runs = index._postings([(t, 1.0) for t in queries[0]])
-    dense = index.scores(queries[0])
+    idx, _, runs = index._postings(queries[0])
+    dense = index_scores(index, queries[0])
     contenders = _contenders(idx, dense, runs, 10)
     kth = np.sort(dense)[-10]
     # Exactly the passages at or above the k-th best score, found without the common postings.
@@ -121,13 +113,9 @@ def test_common_terms_that_cannot_reach_the_k_th_score_are_not_read_for_contende
     assert sum(r.stop - r.start for r in runs) > 20 * contenders.size
 
 
-@pytest.mark.parametrize("search_from", [0, 10**9])
-def test_matched_words_are_the_same_whether_postings_are_searched_or_read(
-    monkeypatch: pytest.MonkeyPatch, search_from: int
-) -> None:
-    # Many postings are searched per term, few are read end to end: both must say which of
-    # the question's words each hit holds, and which its own text (not its heading) holds.
-    monkeypatch.setattr(index_module, "_SEARCH_POSTINGS_FROM", search_from)
+def test_matched_words_tell_own_text_from_the_heading() -> None:
+    # Which of the question's words each hit holds, and which its own text (not its heading)
+    # holds, for few hits and for many.
     rng = random.Random(3)
     vocab = ["balloon", "spy", "china", "visit", "trade", "fentanyl", "talks", "beijing",
              "military", "summit", "senator", "tariff"]
@@ -163,17 +151,17 @@ def test_search_returns_only_passages_that_hold_a_term() -> None:
 def test_work_follows_the_postings_of_the_question() -> None:
     corpus = [["a", "b"], ["b"], ["c"], ["c", "d"], ["a"]]
     index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
-    passages, weights, _ = index._postings([("a", 1.0), ("d", 1.0), ("zzz", 1.0)])
+    passages, weights, runs = index._postings(["a", "d", "zzz"])
     # Only the passages holding "a" (two) and "d" (one) are ever looked at.
     assert passages.tolist() == [0, 4, 3]
     assert weights.size == 3
-    assert index.postings("c").tolist() == [2, 3]
+    assert [run.token for run in runs] == ["a", "d"]
 
 
 def test_weighted_terms_scale_their_contribution() -> None:
     corpus = [["a", "b"], ["b", "c"], ["c"]]
     index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
-    full = index.scores(["b"])
+    full = index_scores(index, ["b"])
     terms = [QueryTerm("b", 0.5, "asked", "b"), QueryTerm("c", 0.0, "synonym", "c")]
     hits = index.search(terms, k=3)
     # "c" weighs nothing: the passage holding only "c" is not a hit at all.
@@ -189,7 +177,8 @@ def test_default_tokens_are_the_tokenizer_s_and_own_text_is_told_apart() -> None
     given_tokens = Index(kb, tokens=[passage_tokens(p) for p in kb.passages])
     assert built.vocabulary.keys() == given_tokens.vocabulary.keys()
     for token in built.vocabulary:
-        np.testing.assert_array_equal(built.scores([token]), given_tokens.scores([token]))
+        np.testing.assert_array_equal(index_scores(built, [token]),
+                                      index_scores(given_tokens, [token]))
     hits = {h.passage.paragraph: h for h in built.search(tokenize("Montana skies"), k=3)}
     # The heading's words match every passage, but only the first one's own text holds one.
     assert hits[3].matched == set(tokenize("Montana skies"))
@@ -197,7 +186,7 @@ def test_default_tokens_are_the_tokenizer_s_and_own_text_is_told_apart() -> None
     assert hits[1].in_text == set(tokenize("Montana"))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=ANY_LOOP)
+@settings(max_examples=150, deadline=None, suppress_health_check=PATCHED)
 @given(st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=6))
 def test_fast_corpus_tokens_equal_tokenize_on_any_text(texts: list[str]) -> None:
     kb = knowledge_of(texts, section="Ünïcode heading")
@@ -205,9 +194,10 @@ def test_fast_corpus_tokens_equal_tokenize_on_any_text(texts: list[str]) -> None
     reference = [passage_tokens(p) for p in kb.passages]
     by_hand = Index(kb, tokens=reference)
     assert built.vocabulary.keys() == by_hand.vocabulary.keys()
-    assert built.surface_words == by_hand.surface_words
+    assert built.surface == by_hand.surface
+    assert built.surface_counts.tolist() == by_hand.surface_counts.tolist()
     for token in built.vocabulary:
-        np.testing.assert_array_equal(built.scores([token]), by_hand.scores([token]))
+        np.testing.assert_array_equal(index_scores(built, [token]), index_scores(by_hand, [token]))
     for p, tokens in zip(kb.passages, reference, strict=True):
         own = set(tokenize(p.text))
         for hit in built.search(list(dict.fromkeys(tokens)), k=len(texts)):
@@ -221,11 +211,67 @@ def test_memory_is_counted_and_proportional_to_postings() -> None:
     nnz = index.matrix.nnz
     assert nnz == 30
     # Per stored weight: the weight, the passage number and one bit; per term: idf, largest
-    # weight, offsets; per passage, a byte of the kinds of fact it holds.
+    # weight, offsets.
     terms = len(index.vocabulary)
-    assert index.nbytes == (nnz * (8 + 4) + (nnz + 7) // 8 + terms * 16 + (terms + 1) * 4
-                            + len(index))
-    assert index.in_text.tolist() == [True] * nnz
+    assert index.nbytes == nnz * (8 + 4) + (nnz + 7) // 8 + terms * 16 + (terms + 1) * 4
+    assert np.unpackbits(index.text_bits, count=nnz).all()
+
+
+def test_the_weights_come_from_a_rank_bm25_model_of_the_passages() -> None:
+    corpus = [["a", "b", "a"], ["b", "c"], ["c", "c", "c", "d"], ["e"]]
+    kb = knowledge_of([" ".join(d) for d in corpus])
+    index = Index(kb, k1=1.2, b=0.6, tokens=corpus)
+    model = bm25_model(analyse(kb.passages, corpus), len(corpus), 1.2, 0.6)
+    assert isinstance(model, LuceneBM25)
+    assert (model.k1, model.b) == (1.2, 0.6)
+    assert model.doc_len == [3, 2, 4, 1]
+    assert index.avgdl == model.avgdl == 2.5
+    by_words = LuceneBM25(corpus)
+    for term in "abcde":
+        row = index.vocabulary[term]
+        assert index.idf[row] == model.idf[term] == by_words.idf[term]
+
+
+def zipf_index(rng: random.Random, words: int,
+               passages: int) -> tuple[list[str], list[list[str]], Index]:
+    """An index of `passages` random token lists whose `words` tokens follow Zipf's law."""
+    vocab = [f"t{i}" for i in range(words)]
+    weights = [1 / (rank + 2) for rank in range(words)]
+    corpus = [rng.choices(vocab, weights, k=rng.randint(2, 25)) for _ in range(passages)]
+    return vocab, corpus, Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
+
+
+def test_weighted_and_repeated_terms_score_as_rank_bm25_weighs_them() -> None:
+    # A term of weight w adds w times its rank-bm25 score; a term asked twice counts twice.
+    rng = random.Random(7)
+    vocab, corpus, index = zipf_index(rng, 300, 600)
+    oracle = LuceneBM25(corpus)
+    for _ in range(60):
+        words = rng.choices(vocab[:20] + vocab[-100:], k=rng.randint(1, 6))
+        words += rng.sample(words, min(2, len(words)))
+        terms = [QueryTerm(w, rng.choice([1.0, 0.5, 0.3, 1.7]), "asked", w) for w in words]
+        expected = sum((t.weight * oracle.get_scores([t.token]) for t in terms),
+                       np.zeros(len(corpus)))
+        for hit in index.search(terms, k=30):
+            assert hit.score == pytest.approx(expected[hit.passage.paragraph - 1], abs=1e-9)
+        best = sorted(np.flatnonzero(expected).tolist(), key=lambda i: (-expected[i], i))[:30]
+        assert [h.passage.paragraph - 1 for h in index.search(terms, k=30)] == best
+
+
+def test_threads_searching_at_once_get_the_hits_one_thread_gets() -> None:
+    rng = random.Random(9)
+    vocab, _, index = zipf_index(rng, 1500, 5000)
+    questions = [rng.sample(vocab[:200], 5) for _ in range(200)]
+    expected = [index.search(q, 10) for q in questions]
+
+    def ask_all(offset: int) -> list[list[Hit]]:
+        order = questions[offset:] + questions[:offset]
+        found = [index.search(q, 10) for q in order]
+        return found[len(order) - offset :] + found[: len(order) - offset]
+
+    with ThreadPoolExecutor(4) as pool:
+        for found in pool.map(ask_all, [0, 50, 100, 150]):
+            assert found == expected
 
 
 def test_a_word_the_tokenizer_would_read_differently_alone_falls_back_to_whole_texts(
@@ -246,6 +292,6 @@ def test_a_word_the_tokenizer_would_read_differently_alone_falls_back_to_whole_t
     assert "oddon" in built.vocabulary
     assert built.vocabulary.keys() == by_hand.vocabulary.keys()
     for token in built.vocabulary:
-        np.testing.assert_array_equal(built.scores([token]), by_hand.scores([token]))
+        np.testing.assert_array_equal(index_scores(built, [token]), index_scores(by_hand, [token]))
     assert {h.passage.paragraph for h in built.search(["oddon"], k=3)} == {1, 2, 3}
     assert {h.passage.paragraph for h in built.search(["oddon"], k=3) if h.in_text} == {1, 3}

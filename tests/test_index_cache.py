@@ -3,19 +3,29 @@ and never serves a stale or damaged entry."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-import struct
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from bot import index_cache
 from bot.index import Index
-from bot.index_cache import PREFIX, IndexCache, entry_key, folder_files, knowledge_files
+from bot.index_cache import (
+    DOCUMENTS,
+    MANIFEST,
+    MATRIX,
+    PREFIX,
+    TEXTS,
+    IndexCache,
+    entry_key,
+    folder_files,
+    knowledge_files,
+)
 from bot.knowledge import load_folder
 from bot.serving import open_index
 
@@ -54,15 +64,15 @@ def cache(tmp_path: Path) -> IndexCache:
 def assert_same_index(restored: Index, built: Index) -> None:
     assert restored.knowledge == built.knowledge
     assert restored.vocabulary == built.vocabulary
-    assert restored.surface_words == built.surface_words
+    assert restored.surface == built.surface
+    assert restored.surface_counts.tolist() == built.surface_counts.tolist()
     for part in ("data", "indices", "indptr"):
-        np.testing.assert_array_equal(getattr(restored.matrix, part), getattr(built.matrix, part))
-    np.testing.assert_array_equal(restored.in_text, built.in_text)
+        restored_part, built_part = getattr(restored.matrix, part), getattr(built.matrix, part)
+        np.testing.assert_array_equal(restored_part, built_part)
+        assert restored_part.dtype == built_part.dtype
+    np.testing.assert_array_equal(restored.text_bits, built.text_bits)
     np.testing.assert_array_equal(restored.idf, built.idf)
-    np.testing.assert_array_equal(restored.fact_bits, built.fact_bits)
     assert restored.avgdl == built.avgdl
-    # Restored arrays are served by the same search loop (C, when built) as built ones.
-    assert restored._kernel_fits == built._kernel_fits
     for token in built.vocabulary:
         assert restored.search([token], k=5) == built.search([token], k=5)
 
@@ -81,6 +91,20 @@ def test_restore_gives_back_the_loaded_passages_and_the_built_index(
     first = restored.passages[0]
     assert first.document.text[first.start : first.end] == first.text
     assert first.document.url == "https://example.com/blinken"
+
+
+def test_a_restored_index_reports_the_files_the_folder_holds_but_does_not_read(
+    folder: Path, cache: IndexCache, caplog: pytest.LogCaptureFixture
+) -> None:
+    built = Index(load_folder(folder))
+    cache.save(built)
+    (folder / "minutes.docx").write_bytes(b"PK\x03\x04 not an article")
+    with caplog.at_level(logging.WARNING):
+        restored = cache.restore(folder, built.k1, built.b)
+    assert restored is not None  # the .docx is no document: the same entry serves
+    assert [name for name, _ in restored.knowledge.skipped] == ["minutes.docx"]
+    assert "minutes.docx" in caplog.text
+    assert load_folder(folder).skipped == restored.knowledge.skipped
 
 
 def test_load_for_a_loaded_knowledge_base_uses_its_passages(
@@ -126,21 +150,32 @@ def test_served_from_another_folder_the_paths_are_the_new_folder_s(
     assert restored.knowledge == load_folder(moved)
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "text", "manifest",
+                                    "missing"])
 def test_a_damaged_entry_is_removed_and_rebuilt_never_served(
     folder: Path, cache: IndexCache, damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     built = Index(load_folder(folder))
     path = cache.save(built)
     assert path is not None
-    raw = bytearray(path.read_bytes())
+    matrix = path / MATRIX
+    raw = bytearray(matrix.read_bytes())
     if damage == "flip":
-        raw[_offset_in(path, "data.npy") + 200] ^= 0x01  # one bit of one weight
+        raw[-20] ^= 0x01  # one bit of one weight
+        matrix.write_bytes(bytes(raw))
     elif damage == "truncate":
-        raw = raw[: len(raw) // 2]
+        matrix.write_bytes(bytes(raw[: len(raw) // 2]))
+    elif damage == "garbage":
+        (path / DOCUMENTS).write_bytes(b"not JSON at all")
+    elif damage == "text":  # one letter of a quoted paragraph
+        texts = (path / TEXTS).read_bytes()
+        (path / TEXTS).write_bytes(texts.replace(b"Beijing", b"Beijinh", 1))
+    elif damage == "manifest":  # a number changed in the manifest itself
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        manifest["entry"]["avgdl"] += 1
+        (path / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     else:
-        raw = bytearray(b"not a zip file at all")
-    path.write_bytes(bytes(raw))
+        (path / DOCUMENTS).unlink()
     with caplog.at_level(logging.WARNING, logger="bot.index_cache"):
         assert cache.restore(folder, 1.5, 0.75) is None
     assert "unusable" in caplog.text
@@ -153,13 +188,19 @@ def test_a_damaged_entry_is_removed_and_rebuilt_never_served(
     assert_same_index(restored, built)
 
 
-def _offset_in(path: Path, member: str) -> int:
-    """Where `member`'s bytes start inside the zip file (after its local header)."""
-    with zipfile.ZipFile(path) as archive:
-        start = archive.getinfo(member).header_offset
-    raw = path.read_bytes()
-    name_length, extra_length = struct.unpack("<HH", raw[start + 26 : start + 30])
-    return int(start + 30 + name_length + extra_length)
+def test_an_entry_is_standard_files(folder: Path, cache: IndexCache) -> None:
+    built = Index(load_folder(folder))
+    path = cache.save(built)
+    assert path is not None
+    matrix = sparse.load_npz(path / MATRIX)
+    np.testing.assert_array_equal(matrix.toarray(), built.matrix.toarray())
+    lines = (path / DOCUMENTS).read_text(encoding="utf-8").splitlines()
+    documents = [json.loads(line) for line in lines]
+    assert [d["document"]["id"] for d in documents] == ["blinken", "sub/notes"]
+    assert documents[0]["passages"]["id"] == [p.id for p in built.passages[:3]]
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    assert sorted(manifest["entry"]["files"]) == sorted(
+        p.name for p in path.iterdir() if p.name != MANIFEST)
 
 
 def test_an_entry_with_another_key_inside_is_not_served(folder: Path, cache: IndexCache) -> None:
@@ -178,7 +219,7 @@ def test_only_the_newest_entries_are_kept(folder: Path, tmp_path: Path) -> None:
         path = cache.save(Index(knowledge, k1=k1))
         assert path is not None
         os.utime(path, (k1, k1))  # an mtime order that cannot tie
-    kept = sorted(p.name for p in cache.folder.glob(f"{PREFIX}*.npz"))
+    kept = sorted(p.name for p in cache.folder.glob(f"{PREFIX}*"))
     assert len(kept) == 2
     assert cache.restore(folder, 1.0, 0.75) is None
     assert cache.restore(folder, 1.2, 0.75) is not None

@@ -8,7 +8,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import SEED_FILE, SEED_NAME, shipped_index, shipped_knowledge, write_folder
+from helpers import (
+    SEED_FILE,
+    SEED_NAME,
+    postings,
+    shipped_index,
+    shipped_knowledge,
+    write_folder,
+)
 
 from bot.index import passage_tokens
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_folder
@@ -122,11 +129,11 @@ def test_title_and_heading_words_count_for_their_passages() -> None:
     title_only = set(tokenize(SEED_TITLE)) - body
     assert title_only, "the title has words no paragraph repeats"
     for token in title_only:
-        assert index.postings(token).tolist() == list(range(len(kb.passages)))
+        assert postings(index, token) == list(range(len(kb.passages)))
     checked = 0
     for section in SEED_HEADINGS:
         for token in set(tokenize(section)) - body - set(tokenize(SEED_TITLE)):
-            held = index.postings(token).tolist()
+            held = postings(index, token)
             assert held == [i for i, p in enumerate(kb.passages) if p.section == section]
             checked += 1
     assert checked, "some heading has words of its own"
