@@ -16,6 +16,9 @@ from fakebotapi.world import entities_for
 from telegram import Update
 
 from bot.render import render_html
+from bot.serving import KnowledgeService
+from bot.settings import load_settings
+from bot.telegram_bot.replies import Examples
 from bot.telegram_bot.runtime import runtime_of
 from bot.terminal import chat
 
@@ -252,3 +255,16 @@ async def test_tell_me_more_shows_what_the_answer_did_not(api: FakeBotApi, bot: 
     assert "<blockquote>" in more.raw_text
     assert more.raw_text == expected_html(bot, "tell me more", (SPY,))[0]
     assert more.text != first.text  # not the same passage again
+
+
+def test_examples_are_worked_out_once_per_index(knowledge_dir: Any) -> None:
+    service = KnowledgeService.from_settings(
+        load_settings(_env_file=None, knowledge_dir=knowledge_dir, cache_dir=None))
+    examples = Examples()
+    first = examples.of(service)
+    assert first
+    assert examples.of(service) is first
+    service.reload()
+    again = examples.of(service)
+    assert again is not first
+    assert again == first  # same folder, same examples
