@@ -131,6 +131,19 @@ async def test_help_explains_private_groups_and_admins(api: FakeBotApi, bot: Any
         assert words.lower() in help_message.text.lower()
 
 
+@pytest.mark.parametrize("command", ["/id", "/whoami"])
+async def test_id_tells_the_user_their_id_and_the_chats(
+    api: FakeBotApi, bot: Any, command: str
+) -> None:
+    api.private_chat(123456789, "Ann")
+    api.send_user_message(123456789, command)
+    [reply] = await api.wait_for_messages(1)
+    assert "Your user id: 123456789" in reply.text
+    assert "This chat's id: 123456789" in reply.text
+    assert "BOT_ADMIN_IDS" in reply.text
+    assert "<code>123456789</code>" in reply.raw_text  # tap to copy in Telegram
+
+
 async def test_unknown_command_gets_a_short_hint(api: FakeBotApi, bot: Any) -> None:
     api.private_chat(42)
     api.send_user_message(42, "/frobnicate now")
