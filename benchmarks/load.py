@@ -360,7 +360,9 @@ def run(name: str, kind: str, limiter: str, plan: Plan, bot_root: Path = ROOT) -
     fake_conn.send("go")
     outcome: Outcome = fake_conn.recv()
     bot_conn.send("stop")
-    cpu, peak = bot_conn.recv() if bot_conn.poll(120) else (float("nan"), float("nan"))
+    cpu, peak = bot_conn.recv() if bot_conn.poll(60) else (float("nan"), float("nan"))
+    if bot.is_alive():  # a bot still answering a flood at its stop (the baseline's does)
+        bot.kill()
     fake_conn.send("stop")
     bot.join(30)
     fake.join(30)
@@ -455,18 +457,21 @@ def main(argv: list[str] | None = None) -> int:
         flood = Plan(args.flood_users, 0, 0, 3, flood=args.flood, think=2.0)
     limited = Plan(load.private, load.groups, load.group_users, 1)
     print(f"load: {load.describe()}\nlimiter on: {limited.describe()}\n"
-          f"flood, limiter on: {flood.describe()}\n")
+          f"flood, limiter on: {flood.describe()}\n"
+          f"baseline: {args.baseline_root or 'none'}\n")
     echo = run("echo (bare PTB), limiter off", "echo", "off", load)
     throughput = run("bot, limiter off", "bot", "off", load)
     rows = [echo, throughput]
+    if args.baseline_root:
+        rows.append(run("baseline, limiter off", "bot", "off", load, args.baseline_root.resolve()))
     if not args.quick:
         rows.append(run("echo, PTB AIORateLimiter()", "echo", "ptb", limited))
     limited_row = run("bot, limiter on", "bot", "ours", limited)
     rows.append(limited_row)
     floods = [run("bot, one chat flooding", "bot", "ours", flood)]
     if args.baseline_root:
-        floods.append(run(f"baseline {args.baseline_root}, one chat flooding", "bot", "ours",
-                          flood, args.baseline_root.resolve()))
+        floods.append(run("baseline, one chat flooding", "bot", "ours", flood,
+                          args.baseline_root.resolve()))
     print()
     print(table(rows))
     print()
