@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +16,24 @@ from botprocess import PROJECT, bot_env, bot_process, free_port, read, stop
 from conftest import TOKEN
 from fake_bot_api import FakeBotApi
 
+from bot.settings import Settings
+from bot.telegram_bot.app import file_url, run
+
 SPY = "What was the spy balloon incident?"
+
+
+def test_file_url_follows_the_api_url() -> None:
+    assert file_url("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
+    assert file_url("http://127.0.0.1:8081/bot/") == "http://127.0.0.1:8081/file/bot"
+    assert file_url("https://x.test/bot{token}") == "https://x.test/file/bot{token}"
+
+
+def test_run_reports_a_broken_knowledge_base(
+    make_settings: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings: Settings = make_settings(knowledge_dir=tmp_path / "missing")
+    assert run(settings) == 1
+    assert "Cannot load the knowledge base" in capsys.readouterr().err
 
 
 async def test_python_m_bot_with_a_refused_token_exits_with_a_message(

@@ -144,6 +144,9 @@ async def test_any_failure_of_a_reload_is_a_short_reply_and_the_old_index_serves
     api.send_user_message(ADMIN, "/reload")
     [failure] = await api.wait_for_messages(1, timeout=60)
     assert failure.text.startswith("Reload failed")
+    said = failure.text.lower()  # the file, or the cause, in the loader's words or the adapter's
+    causes = ("deep", "nested", "recursion") if breakage is nest else ("caf", "utf-8")
+    assert any(word in said for word in causes), failure.text
     assert len(failure.text) < 600  # the cause in a line, not a traceback
     assert "Traceback" not in failure.text
     api.send_user_message(ADMIN, "What was the spy balloon incident?")

@@ -113,6 +113,9 @@ def _unexpected(error: BaseException) -> str:
     if isinstance(error, RecursionError):
         return ("the knowledge folder is nested too deep to read (RecursionError): flatten "
                 "its sub-folders")
+    if isinstance(error, UnicodeError):
+        return ("a file name in the knowledge folder is not UTF-8: rename it "
+                f"({type(error).__name__}: {error})")
     return f"{type(error).__name__}: {error}"
 
 
