@@ -376,32 +376,32 @@ def _ms(latencies: list[float], share: float) -> float:
     return 1000 * latencies[min(len(latencies) - 1, int(share * len(latencies)))]
 
 
-def table(rows: Sequence[Row]) -> str:
-    head = ("| run | answered / asked | dup | out of order | q/s | p50 ms | p99 ms "
-            "| CPU ms/answer | peak MB | max 1 s all | max 1 s chat | max 60 s group |")
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for r in rows:
-        o = r.outcome
-        lines.append(
-            f"| {r.name} | {o.answered} / {o.asked} | {o.duplicates} | {o.out_of_order} "
-            f"| {r.rate:.0f} | {_ms(o.latencies, 0.5):.0f} | {_ms(o.latencies, 0.99):.0f} "
-            f"| {r.cpu_ms:.2f} | {r.peak_mb:.0f} | {o.overall_1s} | {o.chat_1s} "
-            f"| {o.group_60s} |")
+def markdown(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def table(rows: Sequence[Row]) -> str:
+    head = ["run", "answered / asked", "dup", "out of order", "q/s", "p50 ms", "p99 ms",
+            "CPU ms/answer", "peak MB", "max 1 s all", "max 1 s chat", "max 60 s group"]
+    return markdown(head, [
+        [r.name, f"{r.outcome.answered} / {r.outcome.asked}", r.outcome.duplicates,
+         r.outcome.out_of_order, f"{r.rate:.0f}", f"{_ms(r.outcome.latencies, 0.5):.0f}",
+         f"{_ms(r.outcome.latencies, 0.99):.0f}", f"{r.cpu_ms:.2f}", f"{r.peak_mb:.0f}",
+         r.outcome.overall_1s, r.outcome.chat_1s, r.outcome.group_60s] for r in rows])
 
 
 def flood_table(rows: Sequence[Row]) -> str:
-    head = ("| run | others answered / asked | others p50 s | others p99 s | flood answered "
-            "/ asked | flood in order, once | flood max 1 s | max 1 s all |")
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for r in rows:
-        o = r.outcome
-        once = o.flood_in_order and not o.flood_duplicates
-        lines.append(
-            f"| {r.name} | {o.answered} / {o.asked} | {_ms(o.latencies, 0.5) / 1000:.2f} "
-            f"| {_ms(o.latencies, 0.99) / 1000:.2f} | {o.flood_answered} / {o.flood_asked} "
-            f"| {'yes' if once else 'NO'} | {o.flood_chat_1s} | {o.overall_1s} |")
-    return "\n".join(lines)
+    head = ["run", "others answered / asked", "others p50 s", "others p99 s",
+            "flood answered / asked", "flood in order, once", "flood max 1 s", "max 1 s all"]
+    return markdown(head, [
+        [r.name, f"{r.outcome.answered} / {r.outcome.asked}",
+         f"{_ms(r.outcome.latencies, 0.5) / 1000:.2f}",
+         f"{_ms(r.outcome.latencies, 0.99) / 1000:.2f}",
+         f"{r.outcome.flood_answered} / {r.outcome.flood_asked}",
+         "yes" if r.outcome.flood_in_order and not r.outcome.flood_duplicates else "NO",
+         r.outcome.flood_chat_1s, r.outcome.overall_1s] for r in rows])
 
 
 def _answered_well(o: Outcome) -> bool:
