@@ -227,3 +227,29 @@ async def test_a_webhook_answers_200_after_journaling_and_a_retried_update_is_an
     await asyncio.sleep(0.3)
     assert len(api.sent_messages) == 1
     assert "was delivered again" in caplog.text
+
+
+async def test_an_update_held_back_by_a_full_backlog_is_not_journaled_yet(
+    journal: UpdateJournal,
+) -> None:
+    """Held back, an update is still Telegram's (not confirmed, or its POST not answered): it
+    goes into the journal only once there is room for it."""
+    from telegram import Update
+
+    def update(update_id: int) -> Update:
+        parsed = Update.de_json({"update_id": update_id, "message": {
+            "message_id": update_id, "date": 0, "chat": {"id": 1, "type": "private"},
+            "text": "x"}}, None)
+        assert parsed is not None
+        return parsed
+
+    queue = JournaledQueue(journal, limit=1)
+    await queue.put(update(1))
+    second = asyncio.create_task(queue.put(update(2)))
+    await asyncio.sleep(0.05)
+    assert handled(journal, 1) is False
+    assert handled(journal, 2) is None  # not journaled while it waits
+    queue.get_nowait()
+    queue.task_done()
+    await asyncio.wait_for(second, 1)
+    assert handled(journal, 2) is False
