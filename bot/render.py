@@ -5,6 +5,7 @@ text for the terminal. Pure functions: no I/O, no Telegram imports.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from bot.answer import Answer, Citation
 
@@ -119,7 +120,14 @@ def _pieces(text: str, room: int) -> list[str]:
     whole = _e(text.strip())
     if tg_len(whole) <= room:  # the usual case, without measuring every character
         return [whole]
-    widths = [tg_len(_e(ch)) for ch in text]
+    return [_e(piece) for piece in split_units(text, room, lambda ch: tg_len(_e(ch)))] or [""]
+
+
+def split_units(text: str, room: int = MAX_MESSAGE_CHARS,
+                width: Callable[[str], int] = tg_len) -> list[str]:
+    """`text` in stripped pieces of at most `room` units, a character counting `width(ch)`
+    (by default UTF-16 units, Telegram's measure), cut at white space where there is some."""
+    widths = [width(ch) for ch in text]
     pieces: list[str] = []
     start, n = 0, len(text)
     while start < n:
@@ -131,13 +139,14 @@ def _pieces(text: str, room: int) -> list[str]:
             end += 1
         if end < n and last_space > start:
             end = last_space
+        end = max(end, start + 1)  # a character wider than `room` still moves on
         piece = text[start:end].strip()
         if piece:
-            pieces.append(_e(piece))
+            pieces.append(piece)
         start = end
         while start < n and text[start].isspace():
             start += 1
-    return pieces or [""]
+    return pieces
 
 
 def render_html(answer: Answer, limit: int = MAX_MESSAGE_CHARS) -> list[str]:

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     api_base_url: str = "https://api.telegram.org/bot"
     webhook_url: str | None = Field(default=None, examples=["https://bot.example.com/telegram"])
     webhook_secret: SecretStr | None = None
+    # Largest webhook POST read: Telegram's updates are kilobytes, so anything near this is not one.
+    webhook_max_bytes: int = Field(default=1_048_576, ge=65_536, le=104_857_600)
     listen: str = "0.0.0.0"
     # In webhook mode, the port also answers GET on this path with 200 while the bot serves
     # (blank: no health check).

@@ -66,46 +66,27 @@ def make_settings(
 
 
 @contextlib.asynccontextmanager
-async def polling(settings: Settings, allowed_updates: Sequence[str] | None = None
-                  ) -> AsyncIterator[Any]:
-    """The bot as `run_polling` runs it (post_init included), stopped and shut down after."""
-    from bot.telegram_bot.app import ALLOWED_UPDATES, build_application
+async def polling(settings: Settings, allowed_updates: Sequence[str] | None = None,
+                  **build: Any) -> AsyncIterator[Any]:
+    """The bot as `python -m bot` runs it by long polling, minus the signal handling."""
+    from bot.telegram_bot.app import build_application
+    from bot.telegram_bot.running import serving
 
-    app = build_application(settings, KnowledgeService.from_settings(settings))
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0, timeout=1,
-                                    allowed_updates=allowed_updates or ALLOWED_UPDATES)
-    try:
+    app = build_application(settings, KnowledgeService.from_settings(settings), **build)
+    async with serving(app, settings, allowed_updates):
         yield app
-    finally:
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
 
 
 @contextlib.asynccontextmanager
-async def webhook(settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
-    """The bot as `run_webhook` runs it, minus the signal handling: (app, webhook options)."""
-    from bot.telegram_bot.app import ALLOWED_UPDATES, build_application, webhook_options
+async def webhook(settings: Settings, **build: Any) -> AsyncIterator[tuple[Any, Any]]:
+    """The bot as `python -m bot` runs it with a webhook, minus the signal handling:
+    (app, webhook options), the server listening on `settings.port`."""
+    from bot.telegram_bot.app import build_application
+    from bot.telegram_bot.running import serving
 
-    hook = webhook_options(settings)
-    app = build_application(settings, KnowledgeService.from_settings(settings))
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_webhook(
-        listen=hook.listen, port=hook.port, url_path=hook.url_path, webhook_url=hook.webhook_url,
-        secret_token=hook.secret_token, allowed_updates=ALLOWED_UPDATES)
-    try:
-        yield app, hook
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+    app = build_application(settings, KnowledgeService.from_settings(settings), **build)
+    async with serving(app, settings) as server:
+        yield app, server.options
 
 
 @pytest.fixture
@@ -114,9 +95,11 @@ async def start_bot(make_settings: Callable[..., Settings]
     """`await start_bot(**settings)` starts a polling bot, stopped when the test ends."""
     async with contextlib.AsyncExitStack() as stack:
 
-        async def start(allowed_updates: Sequence[str] | None = None, **overrides: Any) -> Any:
+        async def start(allowed_updates: Sequence[str] | None = None, *,
+                        build: dict[str, Any] | None = None, **overrides: Any) -> Any:
+            """`build`: keyword arguments for build_application (a limiter, slots)."""
             return await stack.enter_async_context(
-                polling(make_settings(**overrides), allowed_updates))
+                polling(make_settings(**overrides), allowed_updates, **(build or {})))
 
         yield start
 
@@ -140,13 +123,15 @@ import sys  # noqa: E402
 from collections.abc import Iterable, Iterator  # noqa: E402
 
 # Every token and webhook secret the tests use. At the end of the run the secrets the bot was
-# told to hide (bot.telegram_bot.logs: random webhook secrets among them) are checked too.
+# told to hide (bot.telegram_bot.logs: webhook secrets derived from tokens among them) are
+# checked too.
 KNOWN_SECRETS = (
     TOKEN,
     "123456:TEST-fake-token",  # fake_bot_api.DEFAULT_TOKEN
     "123456:SECRET-never-shown", "hush-hush",  # tests/test_settings.py
-    "s3cret_-X", "999:WRONG-token-that-telegram-refuses",  # tests/test_telegram_serving.py
-    "777:unit-test-secret-value",  # tests/test_telegram_units.py logs it, to see it hidden
+    "s3cret_-X",  # tests/test_webhook.py
+    "999:WRONG-token-that-telegram-refuses",  # tests/test_process.py
+    "777:unit-test-secret-value",  # tests/test_security.py logs it, to see it hidden
 )
 
 
@@ -179,9 +164,9 @@ def leaked_lines(lines: Sequence[str], secrets: Iterable[str]) -> list[str]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    from bot.telegram_bot.logs import _secrets
+    from bot.telegram_bot.logs import hidden_secrets
 
-    leaks = leaked_lines(EVERY_LOG_LINE.lines, {*KNOWN_SECRETS, *_secrets})
+    leaks = leaked_lines(EVERY_LOG_LINE.lines, {*KNOWN_SECRETS, *hidden_secrets()})
     if leaks:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print(f"\n\nA SECRET REACHED {len(leaks)} LOG LINE(S), e.g.:\n{leaks[0][:2000]}",

@@ -24,6 +24,7 @@ from fake_bot_api import FakeBotApi
 from bot.serving import KnowledgeService
 from bot.telegram_bot.addressing import ANONYMOUS_ADMIN_ID
 from bot.telegram_bot.app import build_application
+from bot.telegram_bot.logs import hide_secret
 from bot.telegram_bot.runtime import runtime_of
 
 ADMIN = 42
@@ -225,12 +226,12 @@ async def test_the_health_check_says_what_is_served_and_nothing_secret(
 async def test_the_health_check_is_unavailable_while_the_bot_is_not_running(
     make_settings: Any,
 ) -> None:
-    from bot.telegram_bot.health import probe
+    from bot.telegram_bot.webhook import health_of
 
     settings = make_settings(webhook_url="https://bot.example.com/telegram/hook",
                              webhook_secret=WEBHOOK_SECRET)
     app = build_application(settings, KnowledgeService.from_settings(settings))
-    assert probe(app) == (503, {"status": "unavailable"})
+    assert health_of(app) == (503, {"status": "unavailable"})
 
 
 async def test_a_blank_health_path_turns_the_health_check_off(
@@ -306,5 +307,19 @@ async def test_no_secret_in_logs_errors_or_replies_of_a_webhook_run(
     lines = EVERY_LOG_LINE.lines  # this test's lines, its fixtures' and every earlier test's
     assert any("setWebhook" in line and "secret_token" in line for line in lines)  # logged...
     assert any("retrying" in line for line in lines)
-    assert any("wrong secret token: <hidden>" in line for line in lines)
+    assert any("wrong or missing secret token" in line for line in lines)
     no_secret_in(*lines, *(m.raw_text for m in sent), wrong.text)  # ...but hidden everywhere
+
+
+def test_secrets_are_scrubbed_from_any_logger_and_from_tracebacks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "777:unit-test-secret-value"
+    hide_secret(secret)
+    log = logging.getLogger("some.library")
+    try:
+        raise ValueError(f"the token `{secret}` was rejected")
+    except ValueError:
+        log.exception("calling http://api/bot%s/getMe failed", secret)
+    assert secret not in caplog.text
+    assert caplog.text.count("<hidden>") == 2

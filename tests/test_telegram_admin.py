@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_bot_api import FakeBotApi
+from fake_bot_api import FakeBotApi, validate_telegram_html
 
+from bot.serving import ReloadReport
 from bot.telegram_bot.addressing import ANONYMOUS_ADMIN_ID
+from bot.telegram_bot.admin import summary_html
 from bot.telegram_bot.runtime import runtime_of
 
 ADMIN = 42
@@ -102,6 +106,56 @@ async def test_a_broken_folder_keeps_the_old_index_serving(
     assert "<blockquote" not in new.raw_text  # nothing of the half-read folder is served
 
 
+def nest(folder: Path, depth: int) -> Callable[[], None]:
+    """`depth` folders inside each other, an article at the bottom: deeper than Python's
+    recursion limit, as a runaway script can make them. Returns what removes them again (one at
+    a time: mkdir(parents=True) and shutil.rmtree recurse, and would fail on them)."""
+    chain = [folder]
+    for _ in range(depth):
+        chain.append(chain[-1] / "d")
+        chain[-1].mkdir()
+    (chain[-1] / "deep.md").write_text(NEW_ARTICLE)
+
+    def remove() -> None:
+        (chain[-1] / "deep.md").unlink()
+        for path in reversed(chain[1:]):
+            path.rmdir()
+
+    return remove
+
+
+def non_utf8_name(folder: Path) -> None:
+    """A file whose name is not UTF-8 (Latin-1 "é"): Python reads it with a lone surrogate."""
+    fd = os.open(os.fsencode(folder) + b"/caf\xe9.md", os.O_CREAT | os.O_WRONLY, 0o644)
+    os.write(fd, NEW_ARTICLE.encode())
+    os.close(fd)
+
+
+@pytest.mark.parametrize("breakage", [nest, non_utf8_name],
+                         ids=["nested-1000-deep", "non-utf8-name"])
+async def test_any_failure_of_a_reload_is_a_short_reply_and_the_old_index_serves(
+    api: FakeBotApi, admin_bot: Any, knowledge_dir: Path, breakage: Any,
+    request: pytest.FixtureRequest,
+) -> None:
+    if breakage is nest:
+        request.addfinalizer(nest(knowledge_dir, 1000))
+    else:
+        non_utf8_name(knowledge_dir)
+    api.send_user_message(ADMIN, "/reload")
+    [failure] = await api.wait_for_messages(1, timeout=60)
+    assert failure.text.startswith("Reload failed")
+    said = failure.text.lower()  # the file, or the cause, in the loader's words or the adapter's
+    causes = ("deep", "nested", "recursion") if breakage is nest else ("caf", "utf-8")
+    assert any(word in said for word in causes), failure.text
+    assert len(failure.text) < 600  # the cause in a line, not a traceback
+    assert "Traceback" not in failure.text
+    api.send_user_message(ADMIN, "What was the spy balloon incident?")
+    api.send_user_message(ADMIN, NEW_QUESTION)
+    _, old, new = await api.wait_for_messages(3)
+    assert "balloon" in old.text
+    assert "<blockquote" not in new.raw_text  # still the previous index
+
+
 async def test_concurrent_reloads_both_reply(
     api: FakeBotApi, start_bot: Any, knowledge_dir: Path
 ) -> None:
@@ -148,8 +202,8 @@ async def test_command_menus_public_and_per_admin(
     await start_bot(admin_ids=frozenset({ADMIN, 5}))
     public = [c["command"] for c in api.my_commands()]
     admin = [c["command"] for c in api.my_commands({"type": "chat", "chat_id": ADMIN})]
-    assert public == ["start", "help", "ask"]
-    assert admin == ["start", "help", "ask", "reload"]
+    assert public == ["start", "help", "ask", "id"]
+    assert admin == ["start", "help", "ask", "id", "reload"]
     assert api.my_commands({"type": "chat", "chat_id": 5}) == []
     assert "menu for admin 5" in caplog.text
     assert "not found" in caplog.text.lower()
@@ -160,10 +214,17 @@ async def test_command_menus_public_and_per_admin(
     await api.wait_for_messages(1)  # and the bot serves anyway
 
 
+async def test_a_server_error_on_the_menu_is_retried(api: FakeBotApi, start_bot: Any) -> None:
+    api.fail_next("setMyCommands", error_code=500)
+    await start_bot()
+    assert [c["command"] for c in api.my_commands()] == ["start", "help", "ask", "id"]
+    assert len(api.calls_of("setMyCommands")) == 2
+
+
 async def test_a_failing_public_menu_does_not_stop_start_up(
     api: FakeBotApi, start_bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    api.fail_next("setMyCommands", error_code=500)
+    api.fail_next("setMyCommands", error_code=403, description="Forbidden: bot was blocked")
     api.private_chat(7)
     await start_bot()
     assert "could not set the command menu for everyone" in caplog.text
@@ -183,3 +244,13 @@ async def test_admin_ids_are_checked_on_every_call(
     assert sorted(m.chat_id for m in sent) == [7, 7, ADMIN, ADMIN]
     assert all(("Reloaded" in m.text) == (m.chat_id == ADMIN) for m in sent)
     assert caplog.text.count("refused /reload from user 7") == 2
+
+
+def test_summary_of_a_huge_reload_fits_one_message() -> None:
+    ids = tuple(f"article-{n:05}<x>" for n in range(5000))
+    report = ReloadReport(ids, (), ("old",), 90000, 3, 1, 5001, 90010, 1.5)
+    html = summary_html(report)
+    text = validate_telegram_html(html)
+    assert "5001 documents" in text
+    assert "and 4990 more" in text
+    assert "article-00000<x>" in text

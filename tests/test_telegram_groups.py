@@ -231,3 +231,19 @@ async def test_tell_me_more_in_reply_to_an_answer_continues_it(
     assert more.reply_to_message_id == more_id
     assert more.raw_text == expected(bot, "tell me more", (SPY,))
     assert more.text != answer.text
+
+
+async def test_id_in_a_group_gives_the_senders_id_and_the_groups(
+    api: FakeBotApi, bot: Any, group: int
+) -> None:
+    api.send_user_message(group, "/id@ThisBot", from_user=777)
+    anonymous = {"id": ANONYMOUS_ADMIN_ID, "is_bot": True, "first_name": "Group",
+                 "username": "GroupAnonymousBot"}
+    api.send_user_message(group, "/whoami", from_user=anonymous,
+                          extra={"sender_chat": api.chat(group)})
+    member, hidden = await api.wait_for_messages(2)
+    assert "Your user id: 777" in member.text
+    assert f"This chat's id: {group}" in member.text
+    assert "can't see your user id" in hidden.text  # posting as the group hides who it is
+    assert "private chat" in hidden.text
+    assert str(ANONYMOUS_ADMIN_ID) not in hidden.text

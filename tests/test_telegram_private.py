@@ -16,6 +16,9 @@ from fakebotapi.world import entities_for
 from telegram import Update
 
 from bot.render import render_html
+from bot.serving import KnowledgeService
+from bot.settings import load_settings
+from bot.telegram_bot.replies import Examples
 from bot.telegram_bot.runtime import runtime_of
 from bot.terminal import chat
 
@@ -126,6 +129,19 @@ async def test_help_explains_private_groups_and_admins(api: FakeBotApi, bot: Any
     [help_message] = await api.wait_for_messages(1)
     for words in ("/ask", "@ThisBot", "reply", "topic", "/reload", "anonymous"):
         assert words.lower() in help_message.text.lower()
+
+
+@pytest.mark.parametrize("command", ["/id", "/whoami"])
+async def test_id_tells_the_user_their_id_and_the_chats(
+    api: FakeBotApi, bot: Any, command: str
+) -> None:
+    api.private_chat(123456789, "Ann")
+    api.send_user_message(123456789, command)
+    [reply] = await api.wait_for_messages(1)
+    assert "Your user id: 123456789" in reply.text
+    assert "This chat's id: 123456789" in reply.text
+    assert "BOT_ADMIN_IDS" in reply.text
+    assert "<code>123456789</code>" in reply.raw_text  # tap to copy in Telegram
 
 
 async def test_unknown_command_gets_a_short_hint(api: FakeBotApi, bot: Any) -> None:
@@ -252,3 +268,16 @@ async def test_tell_me_more_shows_what_the_answer_did_not(api: FakeBotApi, bot: 
     assert "<blockquote>" in more.raw_text
     assert more.raw_text == expected_html(bot, "tell me more", (SPY,))[0]
     assert more.text != first.text  # not the same passage again
+
+
+def test_examples_are_worked_out_once_per_index(knowledge_dir: Any) -> None:
+    service = KnowledgeService.from_settings(
+        load_settings(_env_file=None, knowledge_dir=knowledge_dir, cache_dir=None))
+    examples = Examples()
+    first = examples.of(service)
+    assert first
+    assert examples.of(service) is first
+    service.reload()
+    again = examples.of(service)
+    assert again is not first
+    assert again == first  # same folder, same examples

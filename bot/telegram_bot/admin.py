@@ -35,8 +35,10 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     try:
         # Off the event loop: questions keep being answered from the old index meanwhile.
         report = await asyncio.to_thread(service.reload)
-    except KnowledgeError as exc:
-        log.warning("reload failed, still serving the previous knowledge base: %s", exc)
+    except Exception as exc:  # any failure (a bad file, a failed worker, a bug): the old index
+        # keeps serving, and the admin hears why in one line rather than nothing.
+        log.warning("reload failed, still serving the previous knowledge base: %s",
+                    describe_failure(exc))
         await reply(context.bot, message, [failure_html(exc)])
         return
     await reply(context.bot, message, [summary_html(report)])
@@ -85,16 +87,40 @@ def summary_html(report: ReloadReport) -> str:
     return "\n".join(lines)
 
 
-def failure_html(error: KnowledgeError) -> str:
-    text = str(error)
+def failure_html(error: BaseException) -> str:
+    text = describe_failure(error)
     if len(text) > _SHOWN_ERROR_CHARS:
         text = text[:_SHOWN_ERROR_CHARS] + "…"
     return ("<b>Reload failed</b>; I'm still answering from the previous knowledge base.\n"
             f"<code>{escape(text)}</code>")
 
 
+def describe_failure(error: BaseException) -> str:
+    """What went wrong, on one line that can be sent and logged: the loader's own message (which
+    names the file), or the kind of error and its message for anything else. A file name that is
+    not UTF-8 reaches Python as lone surrogates, which cannot be sent: they are shown escaped."""
+    text = str(error) if isinstance(error, KnowledgeError) else _unexpected(error)
+    return sendable(" ".join(text.split()) or type(error).__name__)
+
+
+def sendable(text: str) -> str:
+    """`text` with lone surrogates (how Python reads a file name that is not UTF-8) escaped, so
+    that it can be sent to Telegram and logged."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _unexpected(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return ("the knowledge folder is nested too deep to read (RecursionError): flatten "
+                "its sub-folders")
+    if isinstance(error, UnicodeError):
+        return ("a file name in the knowledge folder is not UTF-8: rename it "
+                f"({type(error).__name__}: {error})")
+    return f"{type(error).__name__}: {error}"
+
+
 def _ids(ids: Sequence[str]) -> str:
-    shown = ", ".join(f"<code>{escape(i)}</code>" for i in ids[:_SHOWN_IDS])
+    shown = ", ".join(f"<code>{escape(sendable(i))}</code>" for i in ids[:_SHOWN_IDS])
     more = len(ids) - _SHOWN_IDS
     return shown + (f" and {more} more" if more > 0 else "")
 

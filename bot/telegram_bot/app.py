@@ -1,4 +1,9 @@
-"""Building the Application from `Settings` and serving it by long polling or a webhook."""
+"""Building the Application from `Settings`, and `run`, which serves it for `python -m bot`.
+
+The one place that wires the bot: requests (python-telegram-bot's `HTTPXRequest`), flood limits,
+the update queue and processor (journaled when BOT_STATE_DIR is set), handlers and menus. A new
+command is a handler in `handlers` (or `admin`) plus a line in `add_handlers` and the menu.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,8 @@ import asyncio
 import logging
 import os
 import re
-import secrets
-import signal
 import sqlite3
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +26,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -36,38 +38,44 @@ from telegram.ext import (
 )
 
 from bot.conversation import Conversations
-from bot.knowledge import KnowledgeError
 from bot.serving import KnowledgeService
 from bot.settings import Settings
 from bot.telegram_bot import handlers
 from bot.telegram_bot.addressing import FROM_PEOPLE
-from bot.telegram_bot.admin import reload_command
-from bot.telegram_bot.health import serve_health
+from bot.telegram_bot.admin import describe_failure, reload_command
 from bot.telegram_bot.journal import JournaledProcessor, JournaledQueue, UpdateJournal
-from bot.telegram_bot.limits import MESSAGES_PER_SECOND, GatedRequest, TelegramLimits
+from bot.telegram_bot.limits import FloodLimiter
 from bot.telegram_bot.logs import hide_secret, redact
-from bot.telegram_bot.ordering import ChatOrderedProcessor
+from bot.telegram_bot.ordering import MAX_CONCURRENT_UPDATES, ChatOrderedProcessor, UpdateQueue
 from bot.telegram_bot.runtime import RUNTIME_KEY, Runtime, runtime_of
-from bot.telegram_bot.transport import AiohttpRequest
+from bot.telegram_bot.sending import with_retries
 
 log = logging.getLogger(__name__)
 
 BotApp = Application[Any, Any, Any, Any, Any, Any]
-# Only new messages: edits, channel posts and the rest would be ignored anyway.
-ALLOWED_UPDATES = [Update.MESSAGE]
-MAX_CONCURRENT_UPDATES = 256
+# Connections to the Bot API. Few: httpx's pool looks at every connection each time a request
+# starts or ends, and at Telegram's 30 messages a second (plus as many "typing…" actions) a
+# request that takes 100 ms keeps about 6 busy. Measured in benchmarks/load.py.
+CONNECTIONS = 16
+# Under load requests wait their turn for a connection; a wait that times out was never sent, and
+# is retried, but a bound this long is only reached when Telegram itself is stuck.
+POOL_TIMEOUT = 10.0
+READ_TIMEOUT = 5.0  # getUpdates adds its long-poll time to this
 PUBLIC_COMMANDS = (
     BotCommand("start", "What I can answer, with examples"),
     BotCommand("help", "How to ask, in private and in groups"),
     BotCommand("ask", "Ask a question (in groups: /ask your question)"),
+    BotCommand("id", "Your user id and this chat's id (for BOT_ADMIN_IDS)"),
 )
 ADMIN_COMMANDS = (*PUBLIC_COMMANDS, BotCommand("reload", "Re-read the articles (admins)"))
 
 
 def build_application(settings: Settings, service: KnowledgeService, *,
-                      reload_on_sighup: bool = False) -> BotApp:
+                      limiter: FloodLimiter | None = None,
+                      slots: int = MAX_CONCURRENT_UPDATES) -> BotApp:
     """An Application wired to `service`, not yet initialized; `run` or a test starts it.
-    With `reload_on_sighup` (the served process), SIGHUP reloads the knowledge base."""
+    With BOT_RATE_LIMIT the bot's messages go through `limiter` (Telegram's limits by default);
+    `slots` updates are handled at once."""
     if settings.token is None:
         raise ValueError("BOT_TOKEN is not set: put the token from @BotFather in .env")
     hide_secret(settings.token.get_secret_value())
@@ -76,28 +84,27 @@ def build_application(settings: Settings, service: KnowledgeService, *,
         .token(settings.token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(file_url(settings.api_base_url))
-        .request(GatedRequest(
-            messages_per_second=MESSAGES_PER_SECOND if settings.rate_limit else None))
-        .get_updates_request(AiohttpRequest())  # PTB's would be an HTTPXRequest
+        # Both of PTB's HTTPXRequests: one for the bot's requests, one for getUpdates.
+        .connection_pool_size(CONNECTIONS).pool_timeout(POOL_TIMEOUT).read_timeout(READ_TIMEOUT)
+        .get_updates_read_timeout(READ_TIMEOUT)
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .post_init(start_up_reloading_on_sighup if reload_on_sighup else start_up)
+        .post_init(start_up)
     )
     path = journal_path(settings)
     if path is None:
-        builder = builder.concurrent_updates(ChatOrderedProcessor(MAX_CONCURRENT_UPDATES))
+        builder = (builder.update_queue(UpdateQueue())
+                   .concurrent_updates(ChatOrderedProcessor(slots)))
     else:
         # Opened and closed with the Application (by the processor's initialize and shutdown).
         journal = UpdateJournal(path)
         builder = (builder.update_queue(JournaledQueue(journal))
-                   .concurrent_updates(JournaledProcessor(MAX_CONCURRENT_UPDATES, journal)))
+                   .concurrent_updates(JournaledProcessor(journal, slots)))
     if settings.rate_limit:
-        builder = builder.rate_limiter(TelegramLimits(max_retries=3))
+        builder = builder.rate_limiter(limiter or FloodLimiter())
     app: BotApp = builder.build()
     app.bot_data[RUNTIME_KEY] = Runtime(settings, service, Conversations(ttl=settings.context_ttl))
     add_handlers(app)
-    if settings.webhook_url and settings.health_path:
-        serve_health(app, settings.health_path)
     return app
 
 
@@ -111,6 +118,7 @@ def add_handlers(app: BotApp) -> None:
         CommandHandler("start", handlers.start, filters=people),
         CommandHandler("help", handlers.help_command, filters=people),
         CommandHandler("ask", handlers.ask_command, filters=people),
+        CommandHandler(["id", "whoami"], handlers.id_command, filters=people),
         CommandHandler("reload", reload_command, filters=people),
         MessageHandler(people & filters.COMMAND & filters.ChatType.PRIVATE,
                        handlers.unknown_command),
@@ -146,29 +154,15 @@ async def set_commands(app: BotApp) -> None:
     menus += [(ADMIN_COMMANDS, BotCommandScopeChat(admin)) for admin in admins]
     for commands, scope in menus:
         try:
-            await bot.set_my_commands(commands, scope=scope)
+            await _set_menu(bot, commands, scope)
         except TelegramError as exc:
             log.warning("could not set the command menu for %s: %s", _scope_name(scope), exc)
     log.info("serving @%s", bot.username)
 
 
-async def start_up_reloading_on_sighup(app: BotApp) -> None:
-    """`start_up`, and from then on SIGHUP reloads the knowledge base as /reload does: the way
-    for an operator, or a deploy script, to reload every instance of a bot behind a webhook,
-    where an admin's /reload reaches only the one instance that received it."""
-    await start_up(app)
-    if hasattr(signal, "SIGHUP"):  # not on Windows
-        service = runtime_of(app.bot_data).service
-        asyncio.get_running_loop().add_signal_handler(
-            signal.SIGHUP, lambda: app.create_task(reload_on_signal(service)))
-
-
-async def reload_on_signal(service: KnowledgeService) -> None:
-    log.info("SIGHUP: reloading the knowledge base")
-    try:
-        await asyncio.to_thread(service.reload)  # off the loop, as /reload does
-    except KnowledgeError as exc:
-        log.error("reload on SIGHUP failed, still serving the previous knowledge base: %s", exc)
+async def _set_menu(bot: Bot, commands: tuple[BotCommand, ...], scope: Any) -> None:
+    await with_retries(lambda: bot.set_my_commands(commands, scope=scope),
+                       f"setMyCommands for {_scope_name(scope)}")
 
 
 def _scope_name(scope: Any) -> str:
@@ -179,50 +173,25 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     """Log what a handler could not handle; the bot goes on with the next update."""
     where = f"update {update.update_id}" if isinstance(update, Update) else "a background task"
     error = context.error
-    if isinstance(error, NetworkError | Forbidden):  # Telegram or the network, not our bug
+    if isinstance(error, RetryAfter):  # every retry met another flood wait
+        log.warning("gave up answering %s: Telegram kept asking to wait (%s)", where, error)
+    elif isinstance(error, NetworkError | Forbidden):  # Telegram or the network, not our bug
         log.warning("Telegram call failed while handling %s: %s", where, error)
     else:
         log.error("unexpected error while handling %s", where, exc_info=error)
 
 
-@dataclass(frozen=True, slots=True)
-class Webhook:
-    """Arguments for `run_webhook` / `Updater.start_webhook`."""
-
-    listen: str
-    port: int
-    url_path: str
-    webhook_url: str
-    secret_token: str
-
-
-def webhook_options(settings: Settings) -> Webhook:
-    """Listen on the path of BOT_WEBHOOK_URL; require Telegram to echo the secret token."""
-    if settings.webhook_url is None:
-        raise ValueError("BOT_WEBHOOK_URL is not set")
-    if settings.webhook_secret is not None:
-        secret = settings.webhook_secret.get_secret_value()
-    else:
-        # Without a secret anyone who finds the URL could post fake updates to it.
-        secret = secrets.token_urlsafe(32)
-        log.info("BOT_WEBHOOK_SECRET is not set: generated a random one for this run")
-    hide_secret(secret)
-    path = urlsplit(settings.webhook_url).path.strip("/")
-    return Webhook(settings.listen, settings.port, path, settings.webhook_url, secret)
-
-
 def run(settings: Settings) -> int:
-    """Serve Telegram until SIGINT/SIGTERM; the exit code for `python -m bot`.
+    """Serve Telegram until SIGINT/SIGTERM; the exit code for `python -m bot`. Whatever stops the
+    start (the knowledge base, the journal, the token, the network, the port) is one line on
+    stderr and exit code 1, not a traceback."""
+    from bot.telegram_bot.running import serve  # it imports the webhook server (aiohttp)
 
-    On a stop signal PTB stops fetching, then `Application.stop` joins the update queue, whose
-    items are marked done only when their handlers return: answers in flight are sent first.
-    After a crash the update journal (in BOT_STATE_DIR) gives back what was received but not
-    answered.
-    """
     try:
         service = KnowledgeService.from_settings(settings)
-    except KnowledgeError as exc:
-        print(f"Cannot load the knowledge base: {exc}", file=sys.stderr)
+    except Exception as exc:  # a broken folder, or anything else: say what, not a traceback
+        log.debug("loading the knowledge base failed", exc_info=exc)
+        print(f"Cannot load the knowledge base: {describe_failure(exc)}", file=sys.stderr)
         return 1
     path = journal_path(settings)
     if path is not None:
@@ -236,22 +205,28 @@ def run(settings: Settings) -> int:
             return 1
     # Opt in to PTB 23's timedelta durations now; otherwise PTB 22 warns on every flood wait.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    app = build_application(settings, service, reload_on_sighup=True)
+    app = build_application(settings, service)
     try:
-        if settings.webhook_url:
-            hook = webhook_options(settings)
-            app.run_webhook(listen=hook.listen, port=hook.port, url_path=hook.url_path,
-                            webhook_url=hook.webhook_url, secret_token=hook.secret_token,
-                            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
-        else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
-    except TelegramError as exc:  # a revoked token (getMe answers 401), no network, ...
-        # PTB's InvalidToken message quotes the token itself.
-        reason = redact(str(exc)).rstrip(".")
-        print(f"Cannot start the bot: {reason}. Check BOT_TOKEN and BOT_API_BASE_URL.",
-              file=sys.stderr)
+        asyncio.run(serve(app, settings))
+    except (TelegramError, OSError) as exc:
+        print(f"Cannot start the bot: {start_failure(exc, settings)}", file=sys.stderr)
         return 1
     return 0
+
+
+def start_failure(error: Exception, settings: Settings) -> str:
+    """Why the bot could not start, in one line that says what to check."""
+    if isinstance(error, InvalidToken):
+        return "Telegram refused the token. Check BOT_TOKEN (from @BotFather)."
+    if isinstance(error, NetworkError):
+        host = urlsplit(settings.api_base_url).netloc or settings.api_base_url
+        reason = redact(str(error)).rstrip(".")
+        return (f"the Bot API at {host} cannot be reached ({reason}). Check the network "
+                "connection, or BOT_API_BASE_URL.")
+    if isinstance(error, OSError):  # binding the webhook's port
+        return (f"cannot listen on {settings.listen}:{settings.port} ({error.strerror or error})."
+                " Set BOT_PORT to a free port.")
+    return f"{redact(str(error)).rstrip('.')}. Check BOT_TOKEN and BOT_API_BASE_URL."
 
 
 def file_url(api_base_url: str) -> str:

@@ -44,6 +44,13 @@ async def help_command(update: Update, context: Context) -> None:
         await reply(context.bot, message, [replies.help_text(context.bot.username)])
 
 
+async def id_command(update: Update, context: Context) -> None:
+    """/id (or /whoami): the sender's user id and the chat's, for BOT_ADMIN_IDS."""
+    message = update.effective_message
+    if message is not None:
+        await reply(context.bot, message, [replies.ids(message)])
+
+
 async def unknown_command(update: Update, context: Context) -> None:
     """Private chats only: in groups an unknown command is probably another bot's."""
     message = update.effective_message

@@ -33,6 +33,11 @@ def hide_secret(secret: str) -> None:
         _wrap_record_factory()
 
 
+def hidden_secrets() -> frozenset[str]:
+    """Every secret `hide_secret` was given so far (the tests look for them in every log line)."""
+    return frozenset(_secrets)
+
+
 def redact(text: str) -> str:
     """`text` with every hidden secret replaced."""
     for secret in _secrets:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from html import escape
 
+from telegram import Message
+
 from bot.serving import KnowledgeService
 
 ASK_USAGE = "Ask like this: <code>/ask your question</code>, or mention me with your question."
@@ -55,8 +57,23 @@ def help_text(username: str | None) -> str:
         "",
         "<b>Admins</b> (listed in BOT_ADMIN_IDS) can send /reload to re-read the articles; "
         "questions keep being answered meanwhile. Anonymous group admins can't be identified, "
-        "so they should send /reload in a private chat with me.",
+        "so they should send /reload in a private chat with me. /id shows your user id.",
     ])
+
+
+def ids(message: Message) -> str:
+    """The sender's numeric user id and the chat's, as /id answers them."""
+    chat = f"This chat's id: <code>{message.chat_id}</code>"
+    if message.sender_chat is not None:
+        # An anonymous admin posts as the group, someone else as their channel: no user to show.
+        return (f"You are posting as <b>{escape(message.sender_chat.effective_name or 'a chat')}"
+                f"</b> (id <code>{message.sender_chat.id}</code>), so I can't see your user id. "
+                f"Send /id to me in a private chat to get it.\n{chat}")
+    user = message.from_user
+    if user is None:
+        return chat
+    return (f"Your user id: <code>{user.id}</code>\n{chat}\n"
+            "An operator puts user ids in BOT_ADMIN_IDS to let those people /reload.")
 
 
 class Examples:

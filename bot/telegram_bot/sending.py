@@ -1,16 +1,17 @@
 """Sending replies: in the question's chat and topic, retried when that cannot duplicate them, and
 resent as plain text if Telegram refuses our HTML.
 
-Retries: `RetryAfter` waits as long as Telegram asks (the rate limiter, when on, already retries
-it first). Other failures are retried with exponential backoff only when the message cannot have
-been delivered: the connection was never made (refused, connect or pool timeout), the
-connection was closing before the request was written out in full, or Telegram answered with a
-server error. A read timeout or a connection dropped after the request went out may mean the
-message was delivered, and a second sendMessage would post it twice, so those are not retried: a
-lost reply costs a re-ask, a duplicated one cannot be taken back. (A connection that closes after
-the whole request went out looks the same to the bot whether Telegram acted on it or not.) After
-a read timeout the chat is held a while longer, so that if Telegram still delivers the message it
-lands before the chat's next answer.
+Retries: `RetryAfter` waits as long as Telegram asks (the flood limiter, when on, pauses every
+other request meanwhile). Other failures are retried with exponential backoff only when the message
+cannot have been delivered: Telegram (or the proxy in front of it) answered with a server error, or
+PTB's `HTTPXRequest` raised its `TimedOut`/`NetworkError` from an httpx error that happens before
+the request is out in full: no connection was made (refused, DNS, TLS, a connect or pool timeout)
+or the request could not be written. A read timeout, or a connection dropped after the request
+went out, may mean the message was delivered, and a second sendMessage would post it twice, so
+those are not retried: a lost reply costs a re-ask, a duplicated one cannot be taken back. (A
+connection that closes after the whole request went out looks the same to the bot whether Telegram
+acted on it or not.) After a read timeout the chat is held a while longer, so that if Telegram
+still delivers the message it lands before the chat's next answer.
 """
 
 from __future__ import annotations
@@ -24,14 +25,15 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import TypeVar
 
+import httpx
 from telegram import Bot, Message, ReplyParameters
-from telegram.constants import ChatAction, MessageLimit, ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.render import split_units
 from bot.telegram_bot import journal
 from bot.telegram_bot.addressing import topic_of
-from bot.telegram_bot.transport import may_arrive_late, never_sent
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ BACKOFF_SECONDS = 0.5  # doubled after each failed attempt
 # still working on when the bot stopped waiting usually arrives within this.
 LATE_DELIVERY_SECONDS = 5.0
 T = TypeVar("T")
+# httpx errors raised before the request was out in full: Telegram cannot have acted on it.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError,
+               httpx.WriteTimeout, httpx.ProxyError, httpx.UnsupportedProtocol)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,14 @@ async def reply(bot: Bot, message: Message, parts: Sequence[str],
     nothing was sent yet, else the text of the remaining parts.
     """
     target = _Target(message.chat_id, topic_of(message), message.message_id)
+    with journal.waiting():
+        sent = await _send_parts(bot, target, parts, plain)
+    journal.answered()  # at once: a crash from here on must not answer the question again
+    return sent
+
+
+async def _send_parts(bot: Bot, target: _Target, parts: Sequence[str],
+                      plain: str | None) -> list[Message]:
     sent: list[Message] = []
     for index, part in enumerate(parts):
         try:
@@ -67,20 +80,20 @@ async def reply(bot: Bot, message: Message, parts: Sequence[str],
                 raise
             log.warning("Telegram rejected a reply's HTML in chat %d (%s); sending plain text",
                         target.chat_id, exc.message)
-            rest = split_text(plain) if plain and not sent else [
-                text for p in parts[index:] for text in split_text(html_to_text(p))]
+            rest = split_units(plain) if plain and not sent else [
+                text for p in parts[index:] for text in split_units(html_to_text(p))]
             for text in rest:
                 sent.append(await _send(bot, target, text, None, first=not sent))
             break
-    journal.answered()  # at once: a crash from here on must not answer the question again
     return sent
 
 
 async def send_typing(bot: Bot, message: Message) -> None:
     """Show "typing…"; a failure only loses the indicator, so it never stops the answer."""
     try:
-        await bot.send_chat_action(message.chat_id, ChatAction.TYPING,
-                                   message_thread_id=topic_of(message))
+        with journal.waiting():
+            await bot.send_chat_action(message.chat_id, ChatAction.TYPING,
+                                       message_thread_id=topic_of(message))
     except TelegramError as exc:
         log.info("typing indicator failed in chat %d: %s", message.chat_id, exc)
 
@@ -126,39 +139,24 @@ def safe_to_retry(exc: NetworkError) -> bool:
     return never_sent(cause)  # a transport failure: did the request go out?
 
 
+def never_sent(error: BaseException | None) -> bool:
+    """True when the httpx `error` (what PTB's `NetworkError` was raised from) means the request
+    did not reach the server in full, so the server cannot have acted on it."""
+    return isinstance(error, _NEVER_SENT)
+
+
+def may_arrive_late(error: BaseException | None) -> bool:
+    """True when the request went out and its answer did not come in time: the server may still
+    be acting on it."""
+    return isinstance(error, httpx.ReadTimeout)
+
+
 def retry_after_seconds(exc: RetryAfter) -> float:
     # PTB 22 warns on reading `retry_after` unless PTB_TIMEDELTA is set; both forms are handled.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
-
-
-def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Plain text in pieces of at most `limit` UTF-16 units (Telegram's measure), cut at line
-    breaks or spaces where possible."""
-    pieces: list[str] = []
-    text = text.strip()
-    while _utf16_len(text) > limit:
-        cut = _longest_prefix(text, limit)
-        space = max(text.rfind("\n", 0, cut + 1), text.rfind(" ", 0, cut + 1))
-        cut = space if space > 0 else cut
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    return [*pieces, text] if text else pieces
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _longest_prefix(text: str, limit: int) -> int:
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
 
 
 class _TextOnly(HTMLParser):

@@ -1,84 +1,25 @@
-"""Serving for real: webhook mode with its secret token, and `python -m bot` as a process that
-polls the fake Bot API and stops cleanly on SIGTERM."""
+"""`python -m bot` as a process against the fake Bot API: polling and webhook mode, a clean stop on
+SIGTERM with an answer in flight, SIGHUP reloads, and one clear line when it cannot start."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
 import signal
-import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import TOKEN, webhook
+from botprocess import PROJECT, bot_env, bot_process, free_port, read, stop
+from conftest import TOKEN
 from fake_bot_api import FakeBotApi
 
 from bot.settings import Settings
-from bot.telegram_bot.app import file_url, run, webhook_options
+from bot.telegram_bot.app import file_url, run
 
-PROJECT = Path(__file__).resolve().parent.parent
 SPY = "What was the spy balloon incident?"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-async def webhook_bot(
-    make_settings: Any, caplog: pytest.LogCaptureFixture
-) -> AsyncIterator[tuple[Any, Any, int]]:
-    caplog.set_level(logging.DEBUG)
-    settings = make_settings(webhook_url="https://bot.example.com/telegram/hook",
-                             listen="127.0.0.1", port=free_port())
-    async with webhook(settings) as (app, hook):
-        yield app, hook, settings.port
-
-
-async def test_webhook_requires_the_secret_token(
-    api: FakeBotApi, webhook_bot: tuple[Any, Any, int], caplog: pytest.LogCaptureFixture
-) -> None:
-    _, hook, port = webhook_bot
-    [registered] = api.calls_of("setWebhook")
-    assert registered["url"] == "https://bot.example.com/telegram/hook"
-    assert registered["secret_token"] == hook.secret_token
-    assert len(hook.secret_token) >= 32
-    setup_log = "\n".join(r.getMessage() for r in caplog.get_records("setup"))
-    assert "generated a random one" in setup_log
-    assert hook.secret_token not in setup_log
-    api.private_chat(42)
-    question_id = api.send_user_message(42, SPY)
-    update = api.pending_updates[-1]  # Telegram would POST this instead of queueing it
-    url = f"http://127.0.0.1:{port}/telegram/hook"
-    async with httpx.AsyncClient() as client:
-        missing = await client.post(url, json=update)
-        wrong = await client.post(url, json=update, headers={SECRET_HEADER: "guess"})
-        assert (missing.status_code, wrong.status_code) == (403, 403)
-        accepted = await client.post(url, json=update, headers={SECRET_HEADER: hook.secret_token})
-        assert accepted.status_code == 200
-    [answer] = await api.wait_for_messages(1)
-    assert answer.reply_to_message_id == question_id
-    assert "balloon" in answer.text
-    await asyncio.sleep(0.2)
-    assert len(api.sent_messages) == 1  # the refused posts were not answered
-    assert hook.secret_token not in caplog.text
-
-
-def test_webhook_options_use_the_configured_secret_and_url_path(make_settings: Any) -> None:
-    settings = make_settings(webhook_url="https://example.org/a/b/", webhook_secret="s3cret_-X",
-                             port=9000)
-    hook = webhook_options(settings)
-    assert (hook.url_path, hook.secret_token, hook.port) == ("a/b", "s3cret_-X", 9000)
-    assert webhook_options(make_settings(webhook_url="https://example.org")).url_path == ""
 
 
 def test_file_url_follows_the_api_url() -> None:
@@ -93,42 +34,6 @@ def test_run_reports_a_broken_knowledge_base(
     settings: Settings = make_settings(knowledge_dir=tmp_path / "missing")
     assert run(settings) == 1
     assert "Cannot load the knowledge base" in capsys.readouterr().err
-
-
-def bot_env(api: FakeBotApi, knowledge_dir: Path, tmp_path: Path, token: str) -> dict[str, str]:
-    """`python -m bot`'s environment: blank values so a developer's .env cannot fill them."""
-    return {
-        "PATH": os.environ.get("PATH", ""), "BOT_TOKEN": token, "BOT_API_BASE_URL": api.base_url,
-        "BOT_KNOWLEDGE_DIR": str(knowledge_dir), "BOT_CACHE_DIR": str(tmp_path / "cache"),
-        "BOT_WEBHOOK_URL": "", "BOT_ADMIN_IDS": "", "BOT_LOG_LEVEL": "DEBUG",
-        "BOT_STATE_DIR": str(tmp_path / "state"),
-    }
-
-
-@contextlib.asynccontextmanager
-async def bot_process(env: dict[str, str], log: Path) -> AsyncIterator[Any]:
-    """`python -m bot`, its log in a file (a pipe nobody reads would block it)."""
-    with log.open("ab") as sink:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=PROJECT, env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=sink)
-        try:
-            yield process
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-
-
-async def stop(process: Any, log: Path) -> None:
-    """Stop the process as a host would (SIGTERM); it must exit cleanly."""
-    process.send_signal(signal.SIGTERM)
-    code = await asyncio.wait_for(process.wait(), 30)
-    assert code == 0, read(log)[-3000:]
-
-
-def read(log: Path) -> str:
-    return log.read_text()
 
 
 async def test_python_m_bot_with_a_refused_token_exits_with_a_message(
@@ -233,3 +138,23 @@ async def test_sighup_reloads_the_knowledge_base_and_a_broken_one_is_not_served(
         last = (await api.wait_for_messages(3, timeout=60))[2]
         assert "Basalt magma collects" in last.text
         await stop(process, log_file)
+
+
+async def test_python_m_bot_without_a_network_says_so_in_one_line(
+    api: FakeBotApi, knowledge_dir: Path, tmp_path: Path
+) -> None:
+    unreachable = f"http://127.0.0.1:{free_port()}/bot"  # nothing listens: connection refused
+    env = bot_env(api, knowledge_dir, tmp_path, TOKEN) | {
+        "BOT_API_BASE_URL": unreachable, "BOT_LOG_LEVEL": "WARNING"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=PROJECT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    lines = stderr.decode().strip().splitlines()
+    assert process.returncode == 1
+    assert len(lines) == 1, lines
+    [line] = lines
+    assert line.startswith("Cannot start the bot: the Bot API at 127.0.0.1:")
+    assert "cannot be reached" in line
+    assert "BOT_API_BASE_URL" in line
+    assert TOKEN not in line

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botprocess import until
 from fake_bot_api import FakeBotApi, validate_telegram_html
 
 from bot.render import render_html, render_text
+from bot.telegram_bot.limits import FloodLimiter
 from bot.telegram_bot.runtime import runtime_of
+from bot.telegram_bot.sending import ATTEMPTS
 
 SPY = "What was the spy balloon incident?"
 PARSE_ERROR = "Bad Request: can't parse entities: unsupported start tag \"blockquote\" at byte 0"
@@ -40,13 +43,38 @@ async def test_flood_wait_is_honoured_and_the_answer_sent_once(
 
 
 @pytest.mark.parametrize("error_code", [500, 502])
-async def test_server_errors_are_retried(api: FakeBotApi, bot: Any, error_code: int) -> None:
+async def test_server_errors_are_retried_and_the_answer_sent_once(
+    api: FakeBotApi, bot: Any, error_code: int
+) -> None:
     api.private_chat(42)
     api.fail_next("sendMessage", error_code=error_code, times=2)
-    api.send_user_message(42, SPY)
+    question_id = api.send_user_message(42, SPY)
     [answer] = await api.wait_for_messages(1)
     assert "balloon" in answer.text
     assert len(api.calls_of("sendMessage")) == 3
+    await asyncio.sleep(0.3)
+    assert [m.reply_to_message_id for m in api.sent_messages] == [question_id]
+
+
+@pytest.mark.parametrize("rate_limit", [True, False])
+async def test_a_flood_wait_that_outlasts_every_retry_is_logged_and_serving_goes_on(
+    api: FakeBotApi, start_bot: Any, caplog: pytest.LogCaptureFixture, rate_limit: bool
+) -> None:
+    await start_bot(rate_limit=rate_limit, build={"limiter": FloodLimiter(chat_spacing=0.01)})
+    api.private_chat(42)
+    api.fail_next("sendMessage", error_code=429, retry_after=1, times=ATTEMPTS)
+    api.send_user_message(42, SPY)  # its answer meets nothing but flood waits
+    await until(lambda: "Telegram kept asking to wait" in caplog.text, what="the log line")
+    later = api.send_user_message(42, "Who will Blinken meet?")
+    [answer] = await api.wait_for_messages(1)
+    assert answer.reply_to_message_id == later
+    assert "Xi Jinping" in answer.text
+    assert len(api.calls_of("sendMessage")) == ATTEMPTS + 1  # each attempt once, none twice
+    await asyncio.sleep(0.3)
+    assert len(api.sent_messages) == 1
+    [record] = [r for r in caplog.records if "Telegram kept asking to wait" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None  # one line, no traceback
 
 
 async def test_a_lost_response_is_not_retried_into_a_duplicate(
