@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 SUFFIXES = (".md", ".markdown", ".txt")
+VOCABULARY_FILE = "synonyms.txt"  # at the top of the folder: its synonyms, not an article
 # Larger files are refused rather than read: one article is kilobytes, and a stray dump of
 # tens of megabytes would stall a reload and bloat the index for nothing. Sizes are checked when
 # the folder is listed, so nothing (not even the index cache's check) reads such a file.
@@ -137,7 +138,9 @@ def _document_files(root: Path) -> Iterator[Path]:
             if path.name.startswith(".") or any(
                     part.startswith(".") for part in path.relative_to(root).parts):
                 continue
-            document = path.suffix.lower() in SUFFIXES
+            # The folder's own vocabulary (bot/lexicon.py) is no article.
+            document = path.suffix.lower() in SUFFIXES and not (
+                path.name == VOCABULARY_FILE and path.parent == root)
             if path.is_symlink() and (document or path.is_dir()):
                 _check_link(path, resolved_root)
             if document and _is_file(path):

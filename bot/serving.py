@@ -27,6 +27,7 @@ from bot.answer import Answer, AnswerOptions, compose
 from bot.index import Index
 from bot.index_cache import CacheError, IndexCache
 from bot.knowledge import KnowledgeBase, KnowledgeError, _document_files, load_folder
+from bot.lexicon import Lexicon, for_knowledge
 from bot.settings import Settings
 from bot.text import english_typos
 
@@ -97,8 +98,11 @@ class KnowledgeService:
 
     def __init__(self, index: Index, options: AnswerOptions, folder: Path,
                  cache: IndexCache | None = None, k1: float = 1.5, b: float = 0.75,
-                 *, isolate_above: int = ISOLATE_ABOVE_BYTES) -> None:
-        self._index = index
+                 *, isolate_above: int = ISOLATE_ABOVE_BYTES,
+                 lexicon: Lexicon | None = None) -> None:
+        # The index and the knowledge base's vocabulary are served together: a reload swaps
+        # both in one assignment, so no question reads one with the other's words.
+        self._served = (index, lexicon or for_knowledge(folder))
         self.options = options
         self.folder = folder
         self.cache = cache
@@ -111,16 +115,25 @@ class KnowledgeService:
         """Load the knowledge folder (or raise `KnowledgeError`) and build or restore its index."""
         folder = settings.knowledge_path()
         cache = IndexCache(settings.cache_dir) if settings.cache_dir else None
+        lexicon = for_knowledge(folder)  # a broken synonyms.txt fails before the long build
         with _collector_paused():
             index = _settled(open_index(folder, cache, settings.k1, settings.b))
-        return cls(index, answer_options(settings), folder, cache, settings.k1, settings.b)
+        return cls(index, answer_options(settings), folder, cache, settings.k1, settings.b,
+                   lexicon=lexicon)
 
     @property
     def index(self) -> Index:
-        return self._index
+        return self._served[0]
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The vocabulary questions are read with: general English and the knowledge
+        folder's own synonyms.txt."""
+        return self._served[1]
 
     def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
-        return compose(question, self._index, context, self.options)
+        index, lexicon = self._served
+        return compose(question, index, context, self.options, lexicon)
 
     def warm_up(self) -> None:
         """Answer one question now, so that the first person to ask does not wait while the
@@ -135,9 +148,10 @@ class KnowledgeService:
         it is then."""
         with self._reload_lock, _switching_often():
             started = time.perf_counter()
+            lexicon = for_knowledge(self.folder)
             index = self._fresh_index()
-            old = self._index
-            self._index = index  # one reference assignment: atomic for every reader
+            old = self.index
+            self._served = (index, lexicon)  # one reference assignment: atomic for every reader
             report = diff(old.knowledge, index.knowledge, time.perf_counter() - started)
             pieces = _pieces(old)
             del old
