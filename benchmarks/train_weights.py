@@ -37,18 +37,27 @@ from benchmarks.quality import (  # noqa: E402
     load_squad,
     open_service,
 )
-from bot.answer import AnswerOptions, evaluate, shipped_model  # noqa: E402
+from bot.answer import AnswerOptions, evaluate, held, shipped_model  # noqa: E402
 from bot.conversation import Turn  # noqa: E402
 from bot.evidence import FEATURES  # noqa: E402
-from bot.model import WEIGHTS_FILE, AnswerModel, ModelError, to_dict  # noqa: E402
+from bot.model import (  # noqa: E402
+    WEIGHTS_FILE,
+    AnswerModel,
+    ModelError,
+    question_rows,
+    to_dict,
+)
 from bot.question import read  # noqa: E402
 from bot.serving import KnowledgeService  # noqa: E402
 
 SEED = "seed"
-REFUSE_ANSWERABLE = 0.04  # the share of answerable questions the threshold may refuse
+REFUSE_ANSWERABLE = 0.025  # the share of answerable questions the threshold may refuse
 C = 1.0  # inverse regularisation strength of the logistic regression
 SEED_WEIGHT = 3.0  # each seed question counts this much: the seed is one article among 17
 FOREIGN = 60  # off-topic questions per SQuAD article, from the other articles
+CANDIDATES = AnswerOptions().candidates
+SHOWN = 0.955  # the share of answered questions whose quotes should hold the answer
+MAX_CITATIONS = AnswerOptions().max_citations
 Floats = npt.NDArray[np.float64]
 
 
@@ -78,7 +87,7 @@ class Table:
                      self.foreign[chosen])
 
 
-def question_rows(service: KnowledgeService, q: Question,
+def evidence_of(service: KnowledgeService, q: Question,
                   options: AnswerOptions) -> tuple[list[Floats], list[bool], list[bool]]:
     """The evidence rows of `q`'s candidates as the bot reads it (after its earlier questions,
     in conversation), and whether each is a passage that answers it."""
@@ -91,10 +100,9 @@ def question_rows(service: KnowledgeService, q: Question,
     context = turn.follow_up_context(options.context_depth) if turn else ()
     query = read(q.question, context, service.lexicon)
     evidence = evaluate(query, service.index, options, service.lexicon)
-    coverage = FEATURES.index("coverage")
     return ([c.row for c in evidence.candidates],
             [c.hit.passage.paragraph in q.gold for c in evidence.candidates],
-            [bool(c.row[coverage] >= options.min_coverage) for c in evidence.candidates])
+            [held(c) >= options.min_coverage for c in evidence.candidates])
 
 
 def collect(squad: Path | None, articles: int | None = None,
@@ -102,7 +110,7 @@ def collect(squad: Path | None, articles: int | None = None,
     """The evidence of every question of the SQuAD articles and the seed sets, and of
     `foreign` questions per SQuAD article taken from the other articles (off-topic questions,
     which SQuAD itself lacks, unanswerable by construction)."""
-    options = options or AnswerOptions(model=_bootstrap())
+    options = options or AnswerOptions(model=_bootstrap(), candidates=CANDIDATES)
     rows: list[Floats] = []
     labels: list[bool] = []
     covered: list[bool] = []
@@ -114,7 +122,7 @@ def collect(squad: Path | None, articles: int | None = None,
     def add(service: KnowledgeService, questions: Sequence[Question], name: str,
             off_topic: bool = False) -> None:
         for q in questions:
-            found, gold, passes = question_rows(service, q, options)
+            found, gold, passes = evidence_of(service, q, options)
             rows.extend(found)
             labels.extend(gold if not off_topic else [False] * len(gold))
             covered.extend(passes)
@@ -150,14 +158,14 @@ def _bootstrap() -> AnswerModel:
         n = len(FEATURES)
         rank = np.zeros(n)
         rank[FEATURES.index("bm25")] = 1.0
-        return AnswerModel(FEATURES, rank, np.zeros(n + 2), 0.0, 0.0)
+        return AnswerModel(FEATURES, rank, np.zeros(2 * n + 2), 0.0, 0.0)
 
 
 def fit(table: Table, refuse_answerable: float = REFUSE_ANSWERABLE, c: float = C,
-        seed_weight: float = SEED_WEIGHT) -> AnswerModel:
+        seed_weight: float = SEED_WEIGHT, shown: float = SHOWN) -> AnswerModel:
     """The ranking model (pairwise: the answering passage against each other candidate of its
-    question), the answer model (logistic: this candidate answers the question, given its
-    evidence, rank score and margin), and the refusal threshold."""
+    question), the answer model (logistic: the question is answered, from its best two
+    candidates), the refusal threshold and the ratio for further quotes."""
     from sklearn.linear_model import LogisticRegression
 
     seed = np.array(table.article) == SEED
@@ -168,14 +176,14 @@ def fit(table: Table, refuse_answerable: float = REFUSE_ANSWERABLE, c: float = C
                sample_weight=np.r_[pair_weights, pair_weights])
     base = _bootstrap()
     rank = ranker.coef_[0].astype(np.float64)
-    extended = _extended(table, rank)
-    answer = LogisticRegression(C=c, max_iter=2000)
-    answer.fit(extended, table.labels, sample_weight=np.where(seed[table.question],
-                                                              seed_weight, 1.0))
+    questions, _ = question_matrix(table, rank)
+    answer = LogisticRegression(C=c, max_iter=5000)
+    answer.fit(questions, table.answerable, sample_weight=np.where(seed, seed_weight, 1.0))
     fitted = AnswerModel(FEATURES, rank, answer.coef_[0].astype(np.float64),
-                         float(answer.intercept_[0]), 0.0, base.synonym_weight,
+                         float(answer.intercept_[0]), 0.0, 0.5, base.synonym_weight,
                          base.stand_in_weight, base.context_weight)
-    return replace(fitted, threshold=threshold(fitted, table, refuse_answerable))
+    fitted = replace(fitted, threshold=threshold(fitted, table, refuse_answerable))
+    return replace(fitted, related_ratio=related_ratio(fitted, table, shown))
 
 
 def _pairs(table: Table, question_weight: Floats) -> tuple[Floats, Floats]:
@@ -202,36 +210,31 @@ def _bounds(table: Table) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
-def _extended(table: Table, rank: Floats) -> Floats:
-    """Each row with its rank score and its margin (over the next for the best of its
-    question, from the best for the others), as the bot computes them."""
+def orders(table: Table, rank: Floats) -> list[npt.NDArray[np.int64]]:
+    """Per question, its rows' indices best first, as the bot ranks them."""
     scores = table.rows @ rank
-    margins = np.zeros_like(scores)
-    for lo, hi in _bounds(table):
-        if hi <= lo:
-            continue
-        block = np.sort(scores[lo:hi])[::-1]
-        top = block[0]
-        margins[lo:hi] = scores[lo:hi] - top
-        best = lo + int(np.argmax(scores[lo:hi]))
-        margins[best] = top - block[1] if hi - lo > 1 else top
-    return np.hstack([table.rows, scores[:, None], margins[:, None]])
+    return [lo + np.argsort(-scores[lo:hi], kind="stable") for lo, hi in _bounds(table)]
 
 
-def probabilities(model: AnswerModel, table: Table) -> Floats:
-    extended = _extended(table, model.rank)
-    return model.probabilities(extended[:, :-2], extended[:, -2], extended[:, -1])
+def question_matrix(table: Table, rank: Floats) -> tuple[Floats, npt.NDArray[np.bool_]]:
+    """The answer model's row per question, and whether its best candidate passes the
+    coverage floor (a question without candidates gets zeros and does not)."""
+    scores = table.rows @ rank
+    width = 2 * len(FEATURES) + 2
+    out = np.zeros((len(table.answerable), width))
+    passes = np.zeros(len(table.answerable), dtype=bool)
+    for q, order in enumerate(orders(table, rank)):
+        if order.size:
+            out[q] = question_rows(table.rows[order], scores[order])[0]
+            passes[q] = table.covered[order[0]]
+    return out, passes
 
 
 def best_probabilities(model: AnswerModel, table: Table) -> Floats:
-    """Per question, the probability of its best-ranked candidate that passes the coverage
-    floor (0 when none does): what the bot compares with the threshold."""
-    scores = np.where(table.covered, table.rows @ model.rank, -np.inf)
-    p = probabilities(model, table)
-    out = np.zeros(len(table.answerable))
-    for q, (lo, hi) in enumerate(_bounds(table)):
-        if hi > lo and np.isfinite(scores[lo:hi]).any():
-            out[q] = p[lo + int(np.argmax(scores[lo:hi]))]
+    """Per question, the model's chance that it is answered, 0 when its best candidate fails
+    the coverage floor: what the bot compares with the threshold."""
+    questions, passes = question_matrix(table, model.rank)
+    out: Floats = np.where(passes, model.answerable_many(questions), 0.0)
     return out
 
 
@@ -245,6 +248,36 @@ def threshold(model: AnswerModel, table: Table, refuse_answerable: float) -> flo
     return float(best[at]) if at < best.size else float(best[-1])
 
 
+RATIOS = (0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.07, 0.05, 0.03, 0.02, 0.01)
+
+
+def related_ratio(model: AnswerModel, table: Table, shown: float) -> float:
+    """The highest ratio (of a further quote's chance to the best one's) at which the quotes
+    shown hold an answering passage for `shown` of the answerable questions answered."""
+    answered = best_probabilities(model, table) >= model.threshold
+    scores = table.rows @ model.rank
+    for ratio in RATIOS:
+        if _shown_share(table, scores, answered, ratio) >= shown:
+            return ratio
+    return RATIOS[-1]
+
+
+def _shown_share(table: Table, scores: Floats, answered: npt.NDArray[np.bool_],
+                 ratio: float) -> float:
+    found = []
+    for q, order in enumerate(_orders(table, scores)):
+        if not table.answerable[q] or table.foreign[q] or not answered[q] or not order.size:
+            continue
+        ranked = scores[order]
+        chosen = order[np.exp(ranked - ranked[0]) >= ratio][:MAX_CITATIONS]
+        found.append(bool(table.labels[chosen].any()))
+    return float(np.mean(found)) if found else 1.0
+
+
+def _orders(table: Table, scores: Floats) -> list[npt.NDArray[np.int64]]:
+    return [lo + np.argsort(-scores[lo:hi], kind="stable") for lo, hi in _bounds(table)]
+
+
 def cross_validate(table: Table, **fit_args: float) -> dict[str, AnswerModel]:
     """Per article, the model fitted on every other article."""
     return {name: fit(table.of({name}, keep=False), **fit_args)
@@ -252,19 +285,23 @@ def cross_validate(table: Table, **fit_args: float) -> dict[str, AnswerModel]:
 
 
 def figures(model: AnswerModel, table: Table) -> dict[str, float]:
-    """Hit@1 and refusals of the ranking alone (no citations beyond the first)."""
-    scores = np.where(table.covered, table.rows @ model.rank, -np.inf)
-    best = best_probabilities(model, table)
-    answered = best >= model.threshold
+    """Hit@1, Hit@shown and refusals, as the bot would answer (real questions only)."""
+    answered = best_probabilities(model, table) >= model.threshold
+    scores = table.rows @ model.rank
     hit = np.zeros(len(table.answerable), dtype=bool)
-    for q, (lo, hi) in enumerate(_bounds(table)):
-        if hi > lo and np.isfinite(scores[lo:hi]).any():
-            hit[q] = bool(table.labels[lo + int(np.argmax(scores[lo:hi]))])
-    hit &= answered
-    a = table.answerable
+    shown = np.zeros(len(table.answerable), dtype=bool)
+    for q, order in enumerate(_orders(table, scores)):
+        if order.size and answered[q]:
+            hit[q] = bool(table.labels[order[0]])
+            ranked = scores[order]
+            chosen = order[np.exp(ranked - ranked[0]) >= model.related_ratio][:MAX_CITATIONS]
+            shown[q] = bool(table.labels[chosen].any())
+    a = table.answerable & ~table.foreign
+    u = ~table.answerable & ~table.foreign
     return {"hit@1": float(hit[a].mean()) if a.any() else 0.0,
+            "hit@shown": float(shown[a].mean()) if a.any() else 0.0,
             "answerable refused": float((~answered[a]).mean()) if a.any() else 0.0,
-            "unanswerable refused": float((~answered[~a]).mean()) if (~a).any() else 0.0}
+            "unanswerable refused": float((~answered[u]).mean()) if u.any() else 0.0}
 
 
 def cross_validated_options(
@@ -295,11 +332,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(table.answerable)} questions, {len(table.rows)} candidates "
           f"({time.perf_counter() - started:.0f} s)")
     model = fit(table)
-    print(f"  {'feature':<20}{'rank':>9}{'answer':>9}")
-    for name, r, a in zip((*FEATURES, "rank score", "margin"), (*model.rank.tolist(), 0, 0),
-                          model.answer.tolist(), strict=True):
-        print(f"  {name:<20}{r:>9.3f}{a:>9.3f}")
-    print(f"  {'intercept':<20}{'':>9}{model.intercept:>9.3f}\n  threshold {model.threshold:.3f}")
+    n = len(FEATURES)
+    print(f"  {'feature':<20}{'rank':>9}{'best':>9}{'2nd':>9}")
+    for i, name in enumerate(FEATURES):
+        print(f"  {name:<20}{model.rank[i]:>9.3f}{model.answer[i]:>9.3f}"
+              f"{model.answer[n + i]:>9.3f}")
+    print(f"  best score {model.answer[-2]:.3f}, margin {model.answer[-1]:.3f}, intercept "
+          f"{model.intercept:.3f}\n  threshold {model.threshold:.3f}, related ratio "
+          f"{model.related_ratio}")
     squad_part = table.of({SEED}, keep=False, foreign=False)
     seed_part = table.of({SEED}, keep=True)
     print("in sample:", "SQuAD", _shown(figures(model, squad_part)), "| seed",

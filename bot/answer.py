@@ -23,7 +23,8 @@ from bot.model import AnswerModel
 from bot.overview import leads
 from bot.question import Intent, Query, read
 
-_COVERAGE = FEATURES.index("coverage")
+# What a passage holds of the question, in its own words, as synonyms or in its headings.
+_HELD = [FEATURES.index(f) for f in ("coverage", "synonym_only", "heading_only")]
 _KIND_MISSING = FEATURES.index("kind_missing")
 
 
@@ -32,8 +33,8 @@ class AnswerOptions:
     """The knobs of answer composition; `Settings` fills them from `BOT_*` variables. `model`
     is the fitted answer model (None: the shipped `config/weights.json`)."""
 
-    min_coverage: float = 0.25
-    related_ratio: float = 0.5
+    min_coverage: float = 0.0  # a floor of the operator's own over the model's decision
+    related_ratio: float | None = None  # None: the answer model's own, fitted
     max_citations: int = 3
     max_quote_chars: int = 600
     context_depth: int = 3
@@ -125,26 +126,29 @@ def _ranked(query: Query, index: Index, options: AnswerOptions, lexicon: Lexicon
     scores = model.rank_scores(rows)
     order = np.argsort(-scores, kind="stable")  # ties keep BM25's order
     ranked = scores[order]
-    # How far each stands above the next (the best) or below the best (the others).
-    margins = ranked - ranked[0]
-    margins[0] = ranked[0] - ranked[1] if len(ranked) > 1 else ranked[0]
-    probabilities = model.probabilities(rows[order], ranked, margins)
+    answerable = model.answerable(rows[order], ranked)
+    # Each one's chance of being the passage that answers, if one does (the scores are
+    # pairwise logistic: their softmax), times the chance that one does.
+    share = np.exp(ranked - ranked[0])
+    share /= share.sum()
     candidates = []
-    for at, score, probability in zip(order.tolist(), ranked.tolist(),
-                                      probabilities.tolist(), strict=True):
+    for at, score, chance in zip(order.tolist(), ranked.tolist(), share.tolist(), strict=True):
         candidate = evidence.candidates[at]
-        candidate.logit, candidate.probability = score, probability
+        candidate.logit, candidate.probability = score, chance * answerable
         candidates.append(candidate)
-    return replace(evidence, candidates=tuple(candidates))
+    return replace(evidence, candidates=tuple(candidates), answerable=answerable)
 
 
 def _acceptable(evidence: Evidence, model: AnswerModel, options: AnswerOptions) -> bool:
-    return any(_answers(c, model, options) for c in evidence.candidates[:1])
+    """Whether the best candidate answers: the question is answerable by the model's reckoning
+    and the passage holds enough of it."""
+    return (bool(evidence.candidates) and evidence.answerable >= model.threshold
+            and held(evidence.candidates[0]) >= options.min_coverage)
 
 
-def _answers(candidate: Candidate, model: AnswerModel, options: AnswerOptions) -> bool:
-    return (candidate.probability >= model.threshold
-            and candidate.row[_COVERAGE] >= options.min_coverage)
+def held(candidate: Candidate) -> float:
+    """The share of the question (its words weighed by idf) the passage holds at all."""
+    return float(candidate.row[_HELD].sum())
 
 
 def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOptions()) -> Answer:
@@ -157,15 +161,14 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
                      context=used)
     if not query.has_content and not used:
         return replace(refusal, reason="empty")
-    accepted = [c for c in evidence.candidates if _answers(c, model, options)]
-    if not accepted:
+    if not _acceptable(evidence, model, options):
         top = evidence.candidates[0] if evidence.candidates else None
         no_fact = (top is not None and top.row[_KIND_MISSING] > 0
-                   and top.row[_COVERAGE] >= options.min_coverage)
+                   and held(top) >= options.min_coverage)
         return replace(refusal, reason="no_fact" if no_fact else "not_covered")
-    first = accepted[0]
-    chosen = [first] + [c for c in accepted[1:]
-                        if c.probability >= first.probability * options.related_ratio]
+    first, *others = evidence.candidates
+    ratio = model.related_ratio if options.related_ratio is None else options.related_ratio
+    chosen = [first, *(c for c in others if c.probability >= first.probability * ratio)]
     citations = tuple(cite(c.hit, options.max_quote_chars, c.probability, c.sentence)
                       for c in chosen[: options.max_citations])
     return Answer(query.text, True, citations, scope=scope_of(index), context=used)
@@ -193,8 +196,11 @@ def more_answer(query: Query, index: Index, options: AnswerOptions,
     original = read(context[asked], context[asked + 1 :], lexicon)
     model = options.model or shipped_model()
     evidence = evaluate(original, index, options, lexicon)
-    chosen = [(c.hit, c.sentence) for c in evidence.candidates
-              if _answers(c, model, options) and c.hit.passage.id not in seen]
+    ratio = model.related_ratio if options.related_ratio is None else options.related_ratio
+    answering = evidence.candidates[:1] if _acceptable(evidence, model, options) else []
+    answering += [c for c in evidence.candidates[1:] if answering
+                  and c.probability >= answering[0].probability * ratio]
+    chosen = [(c.hit, c.sentence) for c in answering if c.hit.passage.id not in seen]
     if not chosen:
         following = _following(index, shown[-1], seen)
         chosen = [(Hit(following, 0.0, frozenset()), -1)] if following else []

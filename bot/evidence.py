@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -33,11 +34,19 @@ FEATURES = (
     "missing_known",  # share of the question's words the articles use (by idf) it lacks
     "sentence_missing",  # ...that its best sentence lacks
     "number_missing",  # the question names a number the passage does not hold
+    "name_missing",  # ...or a name the articles use that the passage does not
+    "opposite",  # its best sentence says the opposite of a word of the question
     "phrase",  # share of the question's word pairs its best sentence holds side by side
+    "bigrams",  # share of the question's word pairs as typed (with "of", "in"...) it holds
+    "exact",  # share of the question's words its best sentence holds in the very form asked
+    "proximity",  # how close together its words that the question asks stand
+    "window",  # the best two neighbouring sentences' score over the most the words can score
     "kind_in_sentence",  # the kind of fact asked for is in its best sentence
     "kind_in_passage",  # ...in the passage
     "kind_missing",  # a kind of fact is asked for and the passage holds none
     "first_rank",  # 1 / its place in BM25's ranking
+    "lead",  # it opens its document, where articles say what they are about
+    "first_sentence",  # its best sentence opens it
     "unknown",  # share of the question's words (by rarity) no passage holds
     "unknown_name",  # the question names something no passage names
     "context",  # the question was read with the one before it
@@ -48,10 +57,25 @@ Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
+class Concept:
+    """Something the question asks about: an asked word (or an earlier question's, for a
+    follow-up), with the synonyms that stand for it, weighed by its idf in the articles (a
+    word they never use weighs as the rarest) and its weight in the question."""
+
+    token: str
+    synonyms: frozenset[str]
+    weight: float
+    asked: bool  # the question's own word, not the context's
+    known: bool  # the articles use it, or a synonym of it
+    rarity: float  # its specificity in English
+
+
+@dataclass(frozen=True, slots=True)
 class Terms:
     """A question's words as the index knows them: what is searched, and what was asked."""
 
     search: tuple[QueryTerm, ...]  # asked (or typo-corrected) words, synonyms, context
+    concepts: tuple[Concept, ...]
     asked: tuple[QueryTerm, ...]  # the question's own words (corrected where mistyped)
     unknown: tuple[QueryTerm, ...]  # asked words no passage holds, nor any synonym of them
     unknown_names: tuple[str, ...]
@@ -77,6 +101,7 @@ class Evidence:
     query: Query
     terms: Terms
     candidates: tuple[Candidate, ...]  # in BM25's order until the model ranks them
+    answerable: float = 0.0  # the model's chance that the question is answered at all
 
 
 def resolve(query: Query, index: Index, model: AnswerModel,
@@ -112,8 +137,28 @@ def resolve(query: Query, index: Index, model: AnswerModel,
                 seen.add(term.token)
         weight *= model.context_weight
     pairs = tuple((renamed.get(a, a), renamed.get(b, b)) for a, b in query.phrases)
-    return Terms(tuple(search), tuple(asked), tuple(unknown), _unknown_names(query, index),
-                 bool(context), pairs)
+    return Terms(tuple(search), _concepts(search, asked, index), tuple(asked), tuple(unknown),
+                 _unknown_names(query, index), bool(context), pairs)
+
+
+def _concepts(search: Sequence[QueryTerm], asked: Sequence[QueryTerm],
+              index: Index) -> tuple[Concept, ...]:
+    by_word: dict[str, set[str]] = {}
+    for term in search:
+        if term.origin == "synonym":
+            by_word.setdefault(term.word, set()).add(term.token)
+    out = []
+    for term in asked:
+        synonyms = frozenset(by_word.get(term.word, ()))
+        known = term.token in index or bool(synonyms)
+        idf = index.idf_of(term.token) if term.token in index else max(
+            (index.idf_of(s) for s in synonyms), default=index.max_idf)
+        out.append(Concept(term.token, synonyms, idf, True, known, specificity(term.word)))
+    for term in search:
+        if term.origin == "context":
+            out.append(Concept(term.token, frozenset(), index.idf_of(term.token) * term.weight,
+                               False, True, specificity(term.word)))
+    return tuple(out)
 
 
 def _original(term: QueryTerm, renamed: dict[str, str]) -> str:
@@ -160,42 +205,64 @@ def gather(query: Query, terms: Terms, index: Index, lexicon: Lexicon,
         return Evidence(query, terms, ())
     weights = _weights(terms, index)
     ideal = sum(w for w in weights.values()) * (index.k1 + 1) or 1.0
-    asked = {t.token for t in terms.asked}
-    rarity = {t.token: specificity(t.word) for t in terms.asked}
-    total_rarity = sum(rarity.values()) or 1.0
-    unknown = sum(specificity(t.word) for t in terms.unknown) / total_rarity
+    concepts = terms.concepts
+    total = sum(c.weight for c in concepts) or 1.0
+    asked = [c for c in concepts if c.asked]
+    total_rarity = sum(c.rarity for c in asked) or 1.0
+    unknown = sum(c.rarity for c in asked if not c.known) / total_rarity
+    known = [c for c in asked if c.known]
+    total_known = sum(c.weight for c in known) or 1.0
+    numbers = {c.token for c in asked if c.token.isdigit()}
+    asked_tokens = {c.token for c in asked}
+    bigrams = _ngrams(query, lexicon, 2)
+    asked_words = frozenset(a.word for a in query.asked)
+    names = {t for t in (stem(n.casefold()) for n in query.names) if t in index}
+    said_stems = {stem(w) for w in query.words}
     best = max(h.score for h in hits) or 1.0
-    synonyms = {t.token for t in terms.search if t.origin == "synonym"}
-    total_idf = sum(w for t, w in weights.items() if t in asked or t not in synonyms) or 1.0
-    known = {t: weights[t] for t in asked if t in weights}
-    total_known = sum(known.values()) or 1.0
-    numbers = {t for t in asked if t.isdigit()}
     rows: list[list[float]] = []
     picked: list[tuple[int, frozenset[FactKind]]] = []
     sentence_best: list[float] = []
     for rank, hit in enumerate(hits):
         text = hit.passage.text
-        sentence, score, held = _best_sentence(text, weights, index.k1)
+        sentence, score, held, window = _best_sentence(text, weights, index.k1)
         sentence_best.append(score)
-        own = hit.in_text
-        concepts = [t for t in weights if t not in synonyms]
-        coverage = sum(weights[t] for t in concepts if t in own) / total_idf
-        heading = sum(weights[t] for t in concepts if t in hit.matched and t not in own)
-        by_synonym = _synonym_share(terms, own, weights) / total_idf
-        missing = sum(r for t, r in rarity.items() if t not in hit.matched) / total_rarity
-        kinds = kinds_held(text, lexicon) if query.kind is not None else frozenset()
-        in_sentence = query.kind is not None and query.kind in _sentence_kinds(
-            text, sentence, lexicon)
+        own, matched = hit.in_text, hit.matched
+        coverage = by_synonym = heading = in_sentence_share = 0.0
+        missing_rare = missing_known = sentence_missing = 0.0
+        for c in concepts:
+            if c.token in own:
+                coverage += c.weight
+            elif not c.synonyms.isdisjoint(own):
+                by_synonym += c.weight
+            elif c.token in matched or not c.synonyms.isdisjoint(matched):
+                heading += c.weight
+            in_sentence = c.token in held or not c.synonyms.isdisjoint(held)
+            if in_sentence:
+                in_sentence_share += c.weight
+            if not c.asked:
+                continue
+            if c.token not in matched and c.synonyms.isdisjoint(matched):
+                missing_rare += c.rarity
+                if c.known:
+                    missing_known += c.weight
+            if c.known and not in_sentence:
+                sentence_missing += c.weight
+        kinds = kinds_held(text, lexicon, asked_tokens) if query.kind is not None \
+            else frozenset()
+        kind_in_sentence = query.kind is not None and query.kind in _sentence_kinds(
+            text, sentence, lexicon, asked_tokens)
         in_passage = query.kind is not None and query.kind in kinds
         rows.append([
-            hit.score / ideal, hit.score / best, score / ideal, 0.0, coverage, by_synonym,
-            heading / total_idf, sum(weights[t] for t in concepts if t in held) / total_idf,
-            missing, sum(w for t, w in known.items() if t not in hit.matched) / total_known,
-            sum(w for t, w in known.items() if t not in held) / total_known,
-            float(not numbers <= hit.matched),
-            _pairs_held(terms.pairs, text, sentence), float(in_sentence),
+            hit.score / ideal, hit.score / best, score / ideal, 0.0, coverage / total,
+            by_synonym / total, heading / total, in_sentence_share / total,
+            missing_rare / total_rarity, missing_known / total_known,
+            sentence_missing / total_known, float(not numbers <= matched),
+            float(not names <= matched), _opposite(said_stems, text, sentence, lexicon),
+            _pairs_held(terms.pairs, text, sentence), _ngrams_held(bigrams, text, sentence, 2),
+            _exact(asked_words, text, sentence), _proximity(asked_tokens, text),
+            window / ideal, float(kind_in_sentence),
             float(in_passage), float(query.kind is not None and not in_passage),
-            1.0 / (rank + 1), unknown, float(bool(terms.unknown_names)), float(terms.context),
+            1.0 / (rank + 1), float(hit.passage.paragraph == 1), float(sentence == 0), unknown, float(bool(terms.unknown_names)), float(terms.context),
             float(query.negated),
         ])
         picked.append((sentence, kinds))
@@ -215,25 +282,13 @@ def _weights(terms: Terms, index: Index) -> dict[str, float]:
     return weights
 
 
-def _synonym_share(terms: Terms, own: frozenset[str], weights: dict[str, float]) -> float:
-    """The weight of the asked words a passage holds only as a synonym."""
-    held = 0.0
-    by_word: dict[str, list[str]] = {}
-    for term in terms.search:
-        if term.origin == "synonym":
-            by_word.setdefault(term.word, []).append(term.token)
-    for term in terms.asked:
-        if term.token not in own and any(s in own for s in by_word.get(term.word, ())):
-            held += weights.get(term.token, 0.0) or max(
-                (weights.get(s, 0.0) for s in by_word[term.word]), default=0.0)
-    return held
-
-
 def _best_sentence(text: str, weights: dict[str, float],
-                   k1: float) -> tuple[int, float, frozenset[str]]:
+                   k1: float) -> tuple[int, float, frozenset[str], float]:
     """The sentence of `text` that scores best for the question (BM25 with the passages' idf,
-    no length normalisation: a sentence is a sentence), its score and its tokens."""
+    no length normalisation: a sentence is a sentence), its score and its tokens; and the best
+    score of two neighbouring sentences."""
     best, best_score, best_tokens = 0, -1.0, frozenset[str]()
+    window = previous = 0.0
     for i, tokens in enumerate(sentences.tokens(text)):
         score = 0.0
         counts: dict[str, int] = {}
@@ -244,15 +299,77 @@ def _best_sentence(text: str, weights: dict[str, float],
             score += weights[token] * tf * (k1 + 1) / (tf + k1)
         if score > best_score:
             best, best_score, best_tokens = i, score, frozenset(counts)
-    return best, max(best_score, 0.0), best_tokens
+        window, previous = max(window, previous + score), score
+    return best, max(best_score, 0.0), best_tokens, max(window, best_score, 0.0)
 
 
-def _sentence_kinds(text: str, sentence: int, lexicon: Lexicon) -> frozenset[FactKind]:
+def _opposite(said: set[str], text: str, sentence: int, lexicon: Lexicon) -> float:
+    """Whether the sentence holds the opposite of a word of the question, and not the word."""
+    opposites = lexicon.opposites
+    wanted = [w for w in said if w in opposites]
+    if not wanted:
+        return 0.0
+    found = sentences.surface(text)
+    if not found:
+        return 0.0
+    held = {stem(w) for w in found[min(sentence, len(found) - 1)]}
+    return float(any(w not in held and not opposites[w].isdisjoint(held) for w in wanted))
+
+
+def _proximity(asked: set[str], text: str) -> float:
+    """The question's words the passage holds, over the length of the shortest run of its
+    tokens that holds them all (1: side by side)."""
+    tokens = [t for sentence in sentences.tokens(text) for t in sentence]
+    wanted = asked.intersection(tokens)
+    if len(wanted) < 2:
+        return 0.0
+    counts: dict[str, int] = {}
+    best, start, covered = len(tokens), 0, 0
+    for end, token in enumerate(tokens):
+        if token in wanted:
+            counts[token] = counts.get(token, 0) + 1
+            covered += counts[token] == 1
+        while covered == len(wanted):
+            best = min(best, end - start + 1)
+            first = tokens[start]
+            if first in wanted:
+                counts[first] -= 1
+                covered -= counts[first] == 0
+            start += 1
+    return len(wanted) / best
+
+
+def _exact(asked: frozenset[str], text: str, sentence: int) -> float:
+    found = sentences.surface(text)
+    if not asked or not found:
+        return 0.0
+    return len(asked.intersection(found[min(sentence, len(found) - 1)])) / len(asked)
+
+
+def _ngrams(query: Query, lexicon: Lexicon, n: int) -> frozenset[tuple[str, ...]]:
+    """The question's runs of `n` words as typed, question words left out."""
+    said = [w for w in query.words if w not in lexicon.question_words]
+    return frozenset(zip(*(said[i:] for i in range(n)), strict=False))
+
+
+def _ngrams_held(ngrams: frozenset[tuple[str, ...]], text: str, sentence: int, n: int) -> float:
+    if not ngrams:
+        return 0.0
+    found = sentences.surface(text)
+    if not found:
+        return 0.0
+    said = found[min(sentence, len(found) - 1)]
+    return len(ngrams.intersection(zip(*(said[i:] for i in range(n)), strict=False))) / len(
+        ngrams)
+
+
+def _sentence_kinds(text: str, sentence: int, lexicon: Lexicon,
+                    asked: set[str]) -> frozenset[FactKind]:
     found = sentences.spans(text)
     if not found:
         return frozenset()
     start, end = found[min(sentence, len(found) - 1)]
-    return kinds_held(text[start:end], lexicon)
+    return kinds_held(text[start:end], lexicon, asked)
 
 
 def _pairs_held(pairs: tuple[tuple[str, str], ...], text: str, sentence: int) -> float:
@@ -262,5 +379,5 @@ def _pairs_held(pairs: tuple[tuple[str, str], ...], text: str, sentence: int) ->
     if not found:
         return 0.0
     tokens = found[min(sentence, len(found) - 1)]
-    adjacent = set(zip(tokens, tokens[1:], strict=False))
+    adjacent = set(pairwise(tokens))
     return sum(1 for pair in pairs if pair in adjacent) / len(pairs)

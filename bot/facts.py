@@ -12,9 +12,11 @@ scan of the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from enum import Enum
 
 from bot.lexicon import Lexicon, general
+from bot.text import stem
 
 
 class FactKind(Enum):
@@ -41,15 +43,18 @@ _SEPARATORS = str.maketrans({c: " " for c in (
 _CURRENCY = frozenset("$£€¥")
 
 
-def kinds_held(text: str, lexicon: Lexicon | None = None) -> frozenset[FactKind]:
-    """The kinds of fact `text` holds."""
+def kinds_held(text: str, lexicon: Lexicon | None = None,
+               asked: Container[str] = ()) -> frozenset[FactKind]:
+    """The kinds of fact `text` holds besides the words `asked` (a question's tokens): "When
+    did the war of 1812 end?" is not answered by "1812", nor "Who founded Rome?" by "Rome"."""
     lexicon = lexicon or general()
     holds = lexicon.holds
     found = {FactKind(holds[w]) for w in set(text.lower().translate(_SEPARATORS).split())
-             if w in holds}
+             if w in holds and stem(w) not in asked}
     for number in _NUMBER.finditer(text):
-        found.add(FactKind.TIME if _is_time(text, number) else FactKind.QUANTITY)
-    if _has_name(text):
+        if number.group() not in asked:
+            found.add(FactKind.TIME if _is_time(text, number) else FactKind.QUANTITY)
+    if _has_name(text, asked):
         found.update((FactKind.PERSON, FactKind.PLACE))
     if ("\"" in text or "“" in text) and _QUOTED.search(text):
         found.add(FactKind.SPEECH)
@@ -68,16 +73,17 @@ def _is_time(text: str, number: re.Match[str]) -> bool:
     return before not in _CURRENCY and not after.startswith("%")
 
 
-def _has_name(text: str) -> bool:
+def _has_name(text: str, asked: Container[str] = ()) -> bool:
     """Whether `text` holds a name: a capitalised word of two letters or more that does not
-    open the text, a sentence or a quote, and is not a month or a day."""
+    open the text, a sentence or a quote, is not a month or a day, nor a word `asked`."""
     for capital in _CAPITAL.finditer(text):
         at = capital.start()
         if at == 0 or text[at - 1] in "\"“‘(" or (
                 at >= 2 and text[at - 1].isspace() and text[at - 2] in ".!?:"):
             continue
         word = _PROPER_WORD.match(text, at)
-        if word is not None and word.group() not in _MONTHS_AND_DAYS:
+        if word is not None and word.group() not in _MONTHS_AND_DAYS and (
+                not asked or stem(word.group().casefold()) not in asked):
             return True
     return False
 

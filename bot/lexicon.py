@@ -149,6 +149,7 @@ class Lexicon:
     asks: Cues
     holds: Mapping[str, str]  # a word of a passage -> the kind of fact it shows
     intents: Mapping[str, frozenset[Phrase]]  # intents.txt: kind -> its phrases
+    opposites: Mapping[str, frozenset[str]]  # a word's stem -> its opposites' stems
     source: tuple[str, ...] = ()  # the files it was read from
 
     def with_rules(self, rules: Sequence[Rule], source: str) -> Lexicon:
@@ -161,7 +162,7 @@ class Lexicon:
         rewrites = Rewrites([*_one_way(one_way), *self.rewrites.rules], by_stem=True)
         return Lexicon(self.synonyms.merged(Synonyms.of(groups)), self.shorthand, rewrites,
                        self.question_words, self.asks, self.holds, self.intents,
-                       (*self.source, source))
+                       self.opposites, (*self.source, source))
 
     def phrases(self, intent: str) -> frozenset[Phrase]:
         return self.intents.get(intent, frozenset())
@@ -185,6 +186,12 @@ def general(folder: Path = LEXICON_DIR) -> Lexicon:
     shorthand = read_rules(folder / "shorthand.txt")
     asks = read_rules(folder / "cues.txt", patterns=True, targets=KINDS)
     holds = read_rules(folder / "facts.txt", targets=KINDS)
+    opposites: dict[str, set[str]] = {}
+    for rule in read_rules(folder / "antonyms.txt", opposites=True):
+        first, *others = (stem(" ".join(term)) for term in rule.left)
+        for other in others:
+            opposites.setdefault(first, set()).add(other)
+            opposites.setdefault(other, set()).add(first)
     intents: dict[str, set[Phrase]] = {}
     for rule in read_rules(folder / "intents.txt", patterns=True, targets=INTENTS):
         intents.setdefault(rule.right[0][0], set()).update(rule.left)
@@ -196,9 +203,10 @@ def general(folder: Path = LEXICON_DIR) -> Lexicon:
         asks=Cues((left, rule.right[0][0]) for rule in asks for left in rule.left),
         holds={" ".join(left): rule.right[0][0] for rule in holds for left in rule.left},
         intents={kind: frozenset(phrases) for kind, phrases in intents.items()},
+        opposites={word: frozenset(found) for word, found in opposites.items()},
         source=tuple(str(folder / name) for name in (
             "synonyms.txt", "phrases.txt", "shorthand.txt", "cues.txt", "facts.txt",
-            "intents.txt", "question_words.txt")),
+            "intents.txt", "antonyms.txt", "question_words.txt")),
     )
 
 

@@ -28,17 +28,18 @@ class ModelError(Exception):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class AnswerModel:
-    """Two linear models over named features: `rank` orders a question's candidates (a higher
-    score is more likely the passage that answers), and `answer` is a logistic model of whether
-    a candidate answers the question at all, from its evidence, its rank score and how far
-    that stands above the next candidate's. A question whose best candidate falls below
-    `threshold` is refused."""
+    """Two linear models over named features. `rank` scores a question's candidates: the
+    higher, the likelier the passage that answers (pairwise logistic, so the softmax of the
+    scores is each one's chance of being it). `answer` is a logistic model of whether the
+    question is answered at all, from its best candidate's evidence, its runner-up's, the best
+    score and its margin over the runner-up; below `threshold`, the question is refused."""
 
     features: tuple[str, ...]
     rank: Floats
-    answer: Floats  # over `features`, then the rank score and the margin to the next
+    answer: Floats  # over `features` twice (best, runner-up), the best score, the margin
     intercept: float
     threshold: float
+    related_ratio: float = 0.5  # a further quote's chance over the best one's, at least
     synonym_weight: float = 0.4  # a synonym of a word the articles use, beside it
     stand_in_weight: float = 0.9  # a synonym of a word they never use, in its place
     context_weight: float = 0.5  # an earlier question's words, per step back
@@ -47,10 +48,25 @@ class AnswerModel:
         out: Floats = rows @ self.rank
         return out
 
-    def probabilities(self, rows: Floats, scores: Floats, margins: Floats) -> Floats:
-        logits = rows @ self.answer[:-2] + scores * self.answer[-2] + margins * self.answer[-1]
-        out: Floats = 1.0 / (1.0 + np.exp(-np.clip(logits + self.intercept, -500, 500)))
+    def answerable(self, rows: Floats, scores: Floats) -> float:
+        """The chance the question is answered, from its candidates' rows and rank scores,
+        best first."""
+        return float(self.answerable_many(question_rows(rows, scores))[0])
+
+    def answerable_many(self, questions: Floats) -> Floats:
+        """`answerable` for rows made by `question_rows`, one per question."""
+        logits = questions @ self.answer + self.intercept
+        out: Floats = 1.0 / (1.0 + np.exp(-np.clip(logits, -500, 500)))
         return out
+
+
+def question_rows(rows: Floats, scores: Floats) -> Floats:
+    """A question's row for the answer model: its best candidate's evidence, its runner-up's
+    (zeros when there is none), the best score and its margin (`rows` and `scores` best
+    first)."""
+    second = rows[1] if len(rows) > 1 else np.zeros(rows.shape[1])
+    margin = scores[0] - scores[1] if len(scores) > 1 else scores[0]
+    return np.concatenate((rows[0], second, (scores[0], margin)))[None, :]
 
 
 def from_dict(raw: dict[str, Any], expected: Sequence[str], where: str = "weights") -> AnswerModel:
@@ -62,6 +78,7 @@ def from_dict(raw: dict[str, Any], expected: Sequence[str], where: str = "weight
         intercept, threshold = float(raw["intercept"]), float(raw["threshold"])
         search = raw.get("search", {})
         model = AnswerModel(features, rank, answer, intercept, threshold,
+                            float(raw.get("related_ratio", 0.5)),
                             float(search.get("synonym_weight", 0.4)),
                             float(search.get("stand_in_weight", 0.9)),
                             float(search.get("context_weight", 0.5)))
@@ -69,11 +86,12 @@ def from_dict(raw: dict[str, Any], expected: Sequence[str], where: str = "weight
         raise ModelError(f"{where}: not a weights file ({exc}); restore it from git or run "
                          "benchmarks/train_weights.py --write") from None
     if (features != tuple(expected) or rank.shape != (len(features),)
-            or answer.shape != (len(features) + 2,)):
+            or answer.shape != (2 * len(features) + 2,)):
         raise ModelError(f"{where}: fitted for other features than this code computes; run "
                          "benchmarks/train_weights.py --write to refit it")
     if not (np.all(np.isfinite(rank)) and np.all(np.isfinite(answer))
-            and math.isfinite(intercept) and 0 <= threshold <= 1):
+            and math.isfinite(intercept) and 0 <= threshold <= 1
+            and 0 <= model.related_ratio <= 1):
         raise ModelError(f"{where}: weights that are not finite numbers; run "
                          "benchmarks/train_weights.py --write to refit it")
     return model
@@ -86,6 +104,7 @@ def to_dict(model: AnswerModel, **extra: Any) -> dict[str, Any]:
         "answer": [round(float(c), 6) for c in model.answer],
         "intercept": round(model.intercept, 6),
         "threshold": round(model.threshold, 6),
+        "related_ratio": round(model.related_ratio, 6),
         "search": {"synonym_weight": model.synonym_weight,
                    "stand_in_weight": model.stand_in_weight,
                    "context_weight": model.context_weight},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bot.text import tokenize
+from bot.text import tokenize, words
 
 # Possessive quantifiers and the look-behind (each run of stops is tried once, from its start)
 # keep the scan linear whatever the text holds.
@@ -53,6 +53,12 @@ def spans(text: str) -> tuple[Span, ...]:
 def tokens(text: str) -> tuple[tuple[str, ...], ...]:
     """Each sentence's tokens (as the index's tokenizer gives them), in order."""
     return tuple(tuple(tokenize(text[a:b])) for a, b in spans(text))
+
+
+@lru_cache(maxsize=8192)
+def surface(text: str) -> tuple[tuple[str, ...], ...]:
+    """Each sentence's words, case-folded, stopwords kept."""
+    return tuple(tuple(words(text[a:b])) for a, b in spans(text))
 
 
 def clean(text: str, span: Span) -> Span:

@@ -46,10 +46,11 @@ class Rule:
         return bool(self.right)
 
 
-def read_rules(path: Path, *, patterns: bool = False,
-               targets: frozenset[str] | None = None) -> list[Rule]:
+def read_rules(path: Path, *, patterns: bool = False, targets: frozenset[str] | None = None,
+               opposites: bool = False) -> list[Rule]:
     """The rules of a vocabulary file. `patterns` allows `*` and `...` in left-hand terms;
-    `targets`, when given, is what every right-hand side must be (one of those words)."""
+    `targets`, when given, is what every right-hand side must be (one of those words);
+    `opposites` reads a file of opposites, where a word and its negation belong together."""
     text = _read(path)
     rules: list[Rule] = []
     pending, first = "", 0
@@ -62,7 +63,7 @@ def read_rules(path: Path, *, patterns: bool = False,
         pending = f"{pending} {line}" if pending else line
         if pending.endswith(","):
             continue
-        rules.append(_rule(path, first, pending, patterns, targets))
+        rules.append(_rule(path, first, pending, patterns, targets, opposites))
         pending = ""
     if pending:
         raise VocabularyError(f"{path}:{first}: the rule ends with a comma; add the next term "
@@ -100,7 +101,7 @@ def _read(path: Path) -> str:
 
 
 def _rule(path: Path, number: int, line: str, patterns: bool,
-          targets: frozenset[str] | None) -> Rule:
+          targets: frozenset[str] | None, opposites: bool = False) -> Rule:
     where = f"{path}:{number}"
     sides = line.split("=>")
     if len(sides) > 2:
@@ -121,7 +122,7 @@ def _rule(path: Path, number: int, line: str, patterns: bool,
                               "or a one-way rule 'a => b'")
     elif targets is not None:
         raise VocabularyError(f"{where}: write 'pattern, pattern => kind'")
-    _check_group(where, left if targets is not None else left + right)
+    _check_group(where, left if targets is not None else left + right, opposites)
     return Rule(number, left, right)
 
 
@@ -148,13 +149,15 @@ def _terms(where: str, side: str, patterns: bool) -> tuple[tuple[str, ...], ...]
     return tuple(terms)
 
 
-def _check_group(where: str, terms: tuple[tuple[str, ...], ...]) -> None:
+def _check_group(where: str, terms: tuple[tuple[str, ...], ...], opposites: bool) -> None:
     seen: set[tuple[str, ...]] = set()
     for term in terms:
         if term in seen:
             raise VocabularyError(f"{where}: {_shown(' '.join(term))} is listed twice; "
                                   "remove one")
         seen.add(term)
+    if opposites:
+        return
     singles = {t[0] for t in terms if len(t) == 1}
     for word in singles:
         for prefix in _NEGATIONS:
