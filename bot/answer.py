@@ -197,7 +197,7 @@ def more_answer(query: Query, index: Index, options: AnswerOptions,
     model = options.model or shipped_model()
     evidence = evaluate(original, index, options, lexicon)
     ratio = model.related_ratio if options.related_ratio is None else options.related_ratio
-    answering = evidence.candidates[:1] if _acceptable(evidence, model, options) else []
+    answering = list(evidence.candidates[:1]) if _acceptable(evidence, model, options) else []
     answering += [c for c in evidence.candidates[1:] if answering
                   and c.probability >= answering[0].probability * ratio]
     chosen = [(c.hit, c.sentence) for c in answering if c.hit.passage.id not in seen]

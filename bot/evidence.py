@@ -214,7 +214,7 @@ def gather(query: Query, terms: Terms, index: Index, lexicon: Lexicon,
     total_known = sum(c.weight for c in known) or 1.0
     numbers = {c.token for c in asked if c.token.isdigit()}
     asked_tokens = {c.token for c in asked}
-    bigrams = _ngrams(query, lexicon, 2)
+    bigrams = _ngrams(query, lexicon)
     asked_words = frozenset(a.word for a in query.asked)
     names = {t for t in (stem(n.casefold()) for n in query.names) if t in index}
     said_stems = {stem(w) for w in query.words}
@@ -224,7 +224,9 @@ def gather(query: Query, terms: Terms, index: Index, lexicon: Lexicon,
     sentence_best: list[float] = []
     for rank, hit in enumerate(hits):
         text = hit.passage.text
-        sentence, score, held, window = _best_sentence(text, weights, index.k1)
+        parsed = sentences.analysed(text) or (_EMPTY,)
+        sentence, score, held, window = _best_sentence(parsed, weights, index.k1)
+        chosen = parsed[sentence]
         sentence_best.append(score)
         own, matched = hit.in_text, hit.matched
         coverage = by_synonym = heading = in_sentence_share = 0.0
@@ -257,13 +259,13 @@ def gather(query: Query, terms: Terms, index: Index, lexicon: Lexicon,
             by_synonym / total, heading / total, in_sentence_share / total,
             missing_rare / total_rarity, missing_known / total_known,
             sentence_missing / total_known, float(not numbers <= matched),
-            float(not names <= matched), _opposite(said_stems, text, sentence, lexicon),
-            _pairs_held(terms.pairs, text, sentence), _ngrams_held(bigrams, text, sentence, 2),
-            _exact(asked_words, text, sentence), _proximity(asked_tokens, text),
+            float(not names <= matched), _opposite(said_stems, chosen, lexicon),
+            _pairs_held(terms.pairs, chosen), _ngrams_held(bigrams, chosen),
+            _exact(asked_words, chosen), _proximity(asked_tokens, parsed),
             window / ideal, float(kind_in_sentence),
             float(in_passage), float(query.kind is not None and not in_passage),
-            1.0 / (rank + 1), float(hit.passage.paragraph == 1), float(sentence == 0), unknown, float(bool(terms.unknown_names)), float(terms.context),
-            float(query.negated),
+            1.0 / (rank + 1), float(hit.passage.paragraph == 1), float(sentence == 0), unknown,
+            float(bool(terms.unknown_names)), float(terms.context), float(query.negated),
         ])
         picked.append((sentence, kinds))
     top_sentence = max(sentence_best) or 1.0
@@ -282,17 +284,20 @@ def _weights(terms: Terms, index: Index) -> dict[str, float]:
     return weights
 
 
-def _best_sentence(text: str, weights: dict[str, float],
+_EMPTY = sentences.Sentence((), (), frozenset())
+
+
+def _best_sentence(parsed: Sequence[sentences.Sentence], weights: dict[str, float],
                    k1: float) -> tuple[int, float, frozenset[str], float]:
-    """The sentence of `text` that scores best for the question (BM25 with the passages' idf,
-    no length normalisation: a sentence is a sentence), its score and its tokens; and the best
-    score of two neighbouring sentences."""
+    """The sentence that scores best for the question (BM25 with the passages' idf, no length
+    normalisation: a sentence is a sentence), its score and its tokens the question asks; and
+    the best score of two neighbouring sentences."""
     best, best_score, best_tokens = 0, -1.0, frozenset[str]()
     window = previous = 0.0
-    for i, tokens in enumerate(sentences.tokens(text)):
+    for i, sentence in enumerate(parsed):
         score = 0.0
         counts: dict[str, int] = {}
-        for token in tokens:
+        for token in sentence.tokens:
             if token in weights:
                 counts[token] = counts.get(token, 0) + 1
         for token, tf in counts.items():
@@ -303,64 +308,57 @@ def _best_sentence(text: str, weights: dict[str, float],
     return best, max(best_score, 0.0), best_tokens, max(window, best_score, 0.0)
 
 
-def _opposite(said: set[str], text: str, sentence: int, lexicon: Lexicon) -> float:
+def _opposite(said: set[str], sentence: sentences.Sentence, lexicon: Lexicon) -> float:
     """Whether the sentence holds the opposite of a word of the question, and not the word."""
     opposites = lexicon.opposites
-    wanted = [w for w in said if w in opposites]
-    if not wanted:
-        return 0.0
-    found = sentences.surface(text)
-    if not found:
-        return 0.0
-    held = {stem(w) for w in found[min(sentence, len(found) - 1)]}
-    return float(any(w not in held and not opposites[w].isdisjoint(held) for w in wanted))
+    held = sentence.stems
+    return float(any(w not in held and not opposites[w].isdisjoint(held)
+                     for w in said if w in opposites))
 
 
-def _proximity(asked: set[str], text: str) -> float:
+def _proximity(asked: set[str], parsed: Sequence[sentences.Sentence]) -> float:
     """The question's words the passage holds, over the length of the shortest run of its
     tokens that holds them all (1: side by side)."""
-    tokens = [t for sentence in sentences.tokens(text) for t in sentence]
-    wanted = asked.intersection(tokens)
-    if len(wanted) < 2:
+    # Only the places of the asked words matter: the window slides over those.
+    places: list[tuple[int, str]] = []
+    at = 0
+    for sentence in parsed:
+        for token in sentence.tokens:
+            if token in asked:
+                places.append((at, token))
+            at += 1
+    wanted = len({token for _, token in places})
+    if wanted < 2:
         return 0.0
     counts: dict[str, int] = {}
-    best, start, covered = len(tokens), 0, 0
-    for end, token in enumerate(tokens):
-        if token in wanted:
-            counts[token] = counts.get(token, 0) + 1
-            covered += counts[token] == 1
-        while covered == len(wanted):
-            best = min(best, end - start + 1)
-            first = tokens[start]
-            if first in wanted:
-                counts[first] -= 1
-                covered -= counts[first] == 0
+    best, start, covered = at, 0, 0
+    for end_at, token in places:
+        counts[token] = counts.get(token, 0) + 1
+        covered += counts[token] == 1
+        while covered == wanted:
+            first_at, first = places[start]
+            best = min(best, end_at - first_at + 1)
+            counts[first] -= 1
+            covered -= counts[first] == 0
             start += 1
-    return len(wanted) / best
+    return wanted / best
 
 
-def _exact(asked: frozenset[str], text: str, sentence: int) -> float:
-    found = sentences.surface(text)
-    if not asked or not found:
+def _exact(asked: frozenset[str], sentence: sentences.Sentence) -> float:
+    if not asked:
         return 0.0
-    return len(asked.intersection(found[min(sentence, len(found) - 1)])) / len(asked)
+    return len(asked.intersection(sentence.words)) / len(asked)
 
 
-def _ngrams(query: Query, lexicon: Lexicon, n: int) -> frozenset[tuple[str, ...]]:
-    """The question's runs of `n` words as typed, question words left out."""
-    said = [w for w in query.words if w not in lexicon.question_words]
-    return frozenset(zip(*(said[i:] for i in range(n)), strict=False))
+def _ngrams(query: Query, lexicon: Lexicon) -> frozenset[tuple[str, str]]:
+    """The question's neighbouring words as typed, question words left out."""
+    return frozenset(pairwise(w for w in query.words if w not in lexicon.question_words))
 
 
-def _ngrams_held(ngrams: frozenset[tuple[str, ...]], text: str, sentence: int, n: int) -> float:
+def _ngrams_held(ngrams: frozenset[tuple[str, str]], sentence: sentences.Sentence) -> float:
     if not ngrams:
         return 0.0
-    found = sentences.surface(text)
-    if not found:
-        return 0.0
-    said = found[min(sentence, len(found) - 1)]
-    return len(ngrams.intersection(zip(*(said[i:] for i in range(n)), strict=False))) / len(
-        ngrams)
+    return len(ngrams.intersection(pairwise(sentence.words))) / len(ngrams)
 
 
 def _sentence_kinds(text: str, sentence: int, lexicon: Lexicon,
@@ -372,12 +370,8 @@ def _sentence_kinds(text: str, sentence: int, lexicon: Lexicon,
     return kinds_held(text[start:end], lexicon, asked)
 
 
-def _pairs_held(pairs: tuple[tuple[str, str], ...], text: str, sentence: int) -> float:
+def _pairs_held(pairs: tuple[tuple[str, str], ...], sentence: sentences.Sentence) -> float:
     if not pairs:
         return 0.0
-    found = sentences.tokens(text)
-    if not found:
-        return 0.0
-    tokens = found[min(sentence, len(found) - 1)]
-    adjacent = set(pairwise(tokens))
+    adjacent = set(pairwise(sentence.tokens))
     return sum(1 for pair in pairs if pair in adjacent) / len(pairs)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Container
 from enum import Enum
+from functools import lru_cache
 
 from bot.lexicon import Lexicon, general
 from bot.text import stem
@@ -47,18 +48,32 @@ def kinds_held(text: str, lexicon: Lexicon | None = None,
                asked: Container[str] = ()) -> frozenset[FactKind]:
     """The kinds of fact `text` holds besides the words `asked` (a question's tokens): "When
     did the war of 1812 end?" is not answered by "1812", nor "Who founded Rome?" by "Rome"."""
-    lexicon = lexicon or general()
-    holds = lexicon.holds
-    found = {FactKind(holds[w]) for w in set(text.lower().translate(_SEPARATORS).split())
-             if w in holds and stem(w) not in asked}
-    for number in _NUMBER.finditer(text):
-        if number.group() not in asked:
-            found.add(FactKind.TIME if _is_time(text, number) else FactKind.QUANTITY)
-    if _has_name(text, asked):
-        found.update((FactKind.PERSON, FactKind.PLACE))
-    if ("\"" in text or "“" in text) and _QUOTED.search(text):
-        found.add(FactKind.SPEECH)
+    found: set[FactKind] = set()
+    for kind, shown_by in _inventory(text, lexicon or general()):
+        if any(token not in asked for token in shown_by):
+            found.add(kind)
     return frozenset(found)
+
+
+@lru_cache(maxsize=8192)
+def _inventory(text: str, lexicon: Lexicon) -> tuple[tuple[FactKind, frozenset[str]], ...]:
+    """What in `text` shows each kind of fact it holds, as tokens (a kind shown only by the
+    question's own words is not held): read once per text, as passages come back."""
+    shown: dict[FactKind, set[str]] = {}
+    holds = lexicon.holds
+    for word in set(text.lower().translate(_SEPARATORS).split()):
+        if word in holds:
+            shown.setdefault(FactKind(holds[word]), set()).add(stem(word))
+    for number in _NUMBER.finditer(text):
+        kind = FactKind.TIME if _is_time(text, number) else FactKind.QUANTITY
+        shown.setdefault(kind, set()).add(number.group())
+    names = _names(text)
+    if names:
+        shown.setdefault(FactKind.PERSON, set()).update(names)
+        shown.setdefault(FactKind.PLACE, set()).update(names)
+    if ("\"" in text or "“" in text) and _QUOTED.search(text):
+        shown.setdefault(FactKind.SPEECH, set()).add("")
+    return tuple((kind, frozenset(tokens)) for kind, tokens in shown.items())
 
 
 def _is_time(text: str, number: re.Match[str]) -> bool:
@@ -73,19 +88,19 @@ def _is_time(text: str, number: re.Match[str]) -> bool:
     return before not in _CURRENCY and not after.startswith("%")
 
 
-def _has_name(text: str, asked: Container[str] = ()) -> bool:
-    """Whether `text` holds a name: a capitalised word of two letters or more that does not
-    open the text, a sentence or a quote, is not a month or a day, nor a word `asked`."""
+def _names(text: str) -> set[str]:
+    """The names `text` holds, as tokens: capitalised words of two letters or more that do
+    not open the text, a sentence or a quote, and are no month or day."""
+    found: set[str] = set()
     for capital in _CAPITAL.finditer(text):
         at = capital.start()
         if at == 0 or text[at - 1] in "\"“‘(" or (
                 at >= 2 and text[at - 1].isspace() and text[at - 2] in ".!?:"):
             continue
         word = _PROPER_WORD.match(text, at)
-        if word is not None and word.group() not in _MONTHS_AND_DAYS and (
-                not asked or stem(word.group().casefold()) not in asked):
-            return True
-    return False
+        if word is not None and word.group() not in _MONTHS_AND_DAYS:
+            found.add(stem(word.group().casefold()))
+    return found
 
 
 _BITS = {kind: 1 << i for i, kind in enumerate(FactKind)}

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
-from bot.text import tokenize, words
+from bot.text import sentence_words, word_reading
 
 # Possessive quantifiers and the look-behind (each run of stops is tried once, from its start)
 # keep the scan linear whatever the text holds.
@@ -49,16 +50,29 @@ def spans(text: str) -> tuple[Span, ...]:
     return tuple(out)
 
 
+class Sentence(NamedTuple):
+    """A sentence's words (case-folded, stopwords kept), its tokens (as the index's tokenizer
+    gives them) and the stems of all its words."""
+
+    words: tuple[str, ...]
+    tokens: tuple[str, ...]
+    stems: frozenset[str]
+
+
 @lru_cache(maxsize=8192)
+def analysed(text: str) -> tuple[Sentence, ...]:
+    """Each sentence of `text`, read once (passages come back: their reading is kept)."""
+    out = []
+    for found in sentence_words(text, spans(text)):
+        read = [word_reading(w) for w in found]
+        out.append(Sentence(tuple(found), tuple(token for token, _ in read if token),
+                            frozenset(stemmed for _, stemmed in read)))
+    return tuple(out)
+
+
 def tokens(text: str) -> tuple[tuple[str, ...], ...]:
-    """Each sentence's tokens (as the index's tokenizer gives them), in order."""
-    return tuple(tuple(tokenize(text[a:b])) for a, b in spans(text))
-
-
-@lru_cache(maxsize=8192)
-def surface(text: str) -> tuple[tuple[str, ...], ...]:
-    """Each sentence's words, case-folded, stopwords kept."""
-    return tuple(tuple(words(text[a:b])) for a, b in spans(text))
+    """Each sentence's tokens, in order."""
+    return tuple(s.tokens for s in analysed(text))
 
 
 def clean(text: str, span: Span) -> Span:

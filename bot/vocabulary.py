@@ -4,7 +4,7 @@
     a, b => c, d     one-way: a or b is read as c, d
     # comment        (a `#` that opens the line or follows a space starts a comment)
 
-A line that ends with a comma goes on on the next one. A term is one or more words. Every
+A line that ends with a comma or `=>` goes on on the next one. A term is one or more words. Every
 mistake raises `VocabularyError` naming the file and the line, so an admin knows what to fix.
 """
 
@@ -61,13 +61,14 @@ def read_rules(path: Path, *, patterns: bool = False, targets: frozenset[str] | 
         if not pending:
             first = number
         pending = f"{pending} {line}" if pending else line
-        if pending.endswith(","):
+        if pending.endswith((",", "=>")):
             continue
         rules.append(_rule(path, first, pending, patterns, targets, opposites))
         pending = ""
     if pending:
-        raise VocabularyError(f"{path}:{first}: the rule ends with a comma; add the next term "
-                              "or remove the comma")
+        end = "=>" if pending.endswith("=>") else ","
+        raise VocabularyError(f"{path}:{first}: the rule ends with '{end}' at the end of the "
+                              "file; add what follows it or remove it")
     return rules
 
 
@@ -106,6 +107,9 @@ def _rule(path: Path, number: int, line: str, patterns: bool,
     sides = line.split("=>")
     if len(sides) > 2:
         raise VocabularyError(f"{where}: more than one '=>'; write one rule per line")
+    if len(sides) == 2 and not (sides[0].strip() and sides[1].strip()):
+        raise VocabularyError(f"{where}: '=>' needs terms on both sides, as in "
+                              "'put off => postpone'")
     left = _terms(where, sides[0], patterns)
     right = _terms(where, sides[1], False) if len(sides) == 2 else ()
     if len(sides) == 2:

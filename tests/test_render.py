@@ -36,8 +36,10 @@ def check_messages(messages: list[str]) -> list[str]:
 
 
 def quoted(messages: list[str]) -> list[str]:
-    """The unescaped text inside each blockquote, in order."""
-    return [html.unescape(m) for message in messages for m in _BLOCKQUOTE.findall(message)]
+    """The unescaped text inside each blockquote, in order (the answering sentence's bold
+    left out)."""
+    return [html.unescape(m.replace("<b>", "").replace("</b>", ""))
+            for message in messages for m in _BLOCKQUOTE.findall(message)]
 
 
 def answer_with(*citations: Citation) -> Answer:
