@@ -160,7 +160,7 @@ def _asks_for_overview(said: Sequence[str], asked: Sequence[Asked], lexicon: Lex
     """A word that asks what the articles are about ("about", "summarize", "title"), and no
     word that names something else."""
     cues = lexicon.phrases("overview")
-    if not _has_phrase(said, cues) or len(said) < 2 and said[:1] == ["about"]:
+    if not _has_phrase(said, cues) or (len(said) < 2 and said[:1] == ["about"]):
         return False
     allowed = {w for phrase in cues | lexicon.phrases("text") for w in phrase}
     return all(a.word in allowed for a in asked)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, knowledge_from_paragraphs, shipped_index, write_folder
+from helpers import ROOT, shipped_index, write_folder
 
 from bot.answer import Answer, AnswerOptions, compose, evaluate
 from bot.conversation import Turn

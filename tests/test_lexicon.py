@@ -26,7 +26,9 @@ def test_every_shipped_file_loads() -> None:
     lexicon = general()
     assert len(SHIPPED) >= 8
     assert {Path(s).name for s in lexicon.source} | {"stopwords.txt"} == {p.name for p in SHIPPED}
-    assert lexicon.synonyms.words and lexicon.rewrites and lexicon.shorthand
+    assert lexicon.synonyms.words
+    assert lexicon.rewrites
+    assert lexicon.shorthand
     assert set(lexicon.holds.values()) == KINDS
 
 
@@ -83,8 +85,10 @@ def test_the_format_s_rules_are_read_as_documented(tmp_path: Path) -> None:
     path.write_text("tort, civil wrong  # a comment\nsue, take to court =>\n  litigate\n"
                     "catalyst, # goes on\n  accelerant\n", encoding="utf-8")
     equivalent, one_way, group = read_rules(path)
-    assert equivalent.left == (("tort",), ("civil", "wrong")) and not equivalent.one_way
-    assert one_way.right == (("litigate",),) and one_way.line == 2
+    assert equivalent.left == (("tort",), ("civil", "wrong"))
+    assert not equivalent.one_way
+    assert one_way.right == (("litigate",),)
+    assert one_way.line == 2
     assert group.left == (("catalyst",), ("accelerant",))
     assert read_words(LEXICON_DIR / "stopwords.txt")[:3] == ["a", "about", "above"]
 
@@ -112,12 +116,14 @@ def test_reload_reads_the_synonyms_again_and_a_broken_line_keeps_the_old_state(
     service.reload()
     assert stem("catalyst") in service.lexicon.synonyms.of_word(stem("enzyme"))
     answer = service.ask("What do enzymes speed up?")
-    assert answer.answered and "Catalysts" in answer.citations[0].quote
+    assert answer.answered
+    assert "Catalysts" in answer.citations[0].quote
     index, lexicon = service.index, service.lexicon
     (folder / "synonyms.txt").write_text("catalyst, enzyme\nfast, , quick\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"synonyms\.txt:2: an empty term"):
         service.reload()
-    assert service.index is index and service.lexicon is lexicon
+    assert service.index is index
+    assert service.lexicon is lexicon
 
 
 def test_a_broken_synonyms_file_stops_the_start_naming_the_line(tmp_path: Path) -> None:

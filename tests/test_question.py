@@ -85,7 +85,8 @@ def test_follow_ups_are_marked(question: str, leans: bool) -> None:
 def test_names_negations_and_the_earlier_questions() -> None:
     query = read("Did the court not hear Maria Lopez?", ("Who was the judge?",))
     assert query.names == ("Maria", "Lopez")
-    assert query.negated and query.yes_no
+    assert query.negated
+    assert query.yes_no
     assert [q.text for q in query.context] == ["Who was the judge?"]
     assert read("What Did The Court Decide About Tenants?").names == ()  # title case
 

@@ -157,12 +157,12 @@ def test_typo_corrections_are_remembered_and_the_memory_is_bounded(
 def test_absurd_words_are_neither_stemmed_nor_remembered() -> None:
     from bot import text
 
-    before = text._stem.cache_info().currsize  # noqa: SLF001
+    before = text._stem.cache_info().currsize
     huge = "x" * (MAX_WORD_CHARS + 1)
     assert stem(huge) == huge
     assert specificity(huge) == text.SPECIFICITY_MAX
     assert TypoMap([("balloon", 3)]).correct(huge + "s") is None
-    assert text._stem.cache_info().currsize == before  # noqa: SLF001
+    assert text._stem.cache_info().currsize == before
     assert tokenize(f"{huge} balloons") == [huge, "balloon"]
 
 
