@@ -38,7 +38,7 @@ class AnswerOptions:
     max_citations: int = 3
     max_quote_chars: int = 600
     context_depth: int = 3
-    candidates: int = 10
+    candidates: int = 6  # the best by BM25 weighed sentence by sentence (more gain nothing)
     model: AnswerModel | None = None
 
 

@@ -284,7 +284,7 @@ def _weights(terms: Terms, index: Index) -> dict[str, float]:
     return weights
 
 
-_EMPTY = sentences.Sentence((), (), frozenset())
+_EMPTY = sentences.Sentence((), ())
 
 
 def _best_sentence(parsed: Sequence[sentences.Sentence], weights: dict[str, float],
@@ -311,9 +311,11 @@ def _best_sentence(parsed: Sequence[sentences.Sentence], weights: dict[str, floa
 def _opposite(said: set[str], sentence: sentences.Sentence, lexicon: Lexicon) -> float:
     """Whether the sentence holds the opposite of a word of the question, and not the word."""
     opposites = lexicon.opposites
+    wanted = [w for w in said if w in opposites]
+    if not wanted:
+        return 0.0
     held = sentence.stems
-    return float(any(w not in held and not opposites[w].isdisjoint(held)
-                     for w in said if w in opposites))
+    return float(any(w not in held and not opposites[w].isdisjoint(held) for w in wanted))
 
 
 def _proximity(asked: set[str], parsed: Sequence[sentences.Sentence]) -> float:

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from bot.facts import FactKind
 from bot.lexicon import Lexicon, Phrase, general
-from bot.text import content_words, stem, words
+from bot.text import content_words, word_reading, words
 
 
 class Intent(Enum):
@@ -139,10 +139,9 @@ def _read(question: str, lexicon: Lexicon) -> Query:
 def _asked(said: Sequence[str], lexicon: Lexicon) -> list[Asked]:
     found: dict[str, Asked] = {}
     for word in said:
-        if word in lexicon.question_words or not content_words(word):
-            continue
-        token = stem(word)
-        found.setdefault(token, Asked(token, word))
+        token = word_reading(word)[0]
+        if token and word not in lexicon.question_words:
+            found.setdefault(token, Asked(token, word))
     return list(found.values())
 
 
@@ -189,10 +188,10 @@ def _adjacent(said: Sequence[str], lexicon: Lexicon) -> tuple[tuple[str, str], .
     pairs: list[tuple[str, str]] = []
     previous: str | None = None
     for word in said:
-        if word in lexicon.question_words or not content_words(word):
+        token = word_reading(word)[0]
+        if not token or word in lexicon.question_words:
             previous = None
             continue
-        token = stem(word)
         if previous is not None and previous != token:
             pairs.append((previous, token))
         previous = token

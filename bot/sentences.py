@@ -51,23 +51,24 @@ def spans(text: str) -> tuple[Span, ...]:
 
 
 class Sentence(NamedTuple):
-    """A sentence's words (case-folded, stopwords kept), its tokens (as the index's tokenizer
-    gives them) and the stems of all its words."""
+    """A sentence's words (case-folded, stopwords kept) and its tokens (as the index's
+    tokenizer gives them)."""
 
     words: tuple[str, ...]
     tokens: tuple[str, ...]
-    stems: frozenset[str]
+
+    @property
+    def stems(self) -> frozenset[str]:
+        """The stems of all its words, stopwords too (worked out when asked: seldom)."""
+        return frozenset(word_reading(w)[1] for w in self.words)
 
 
 @lru_cache(maxsize=8192)
 def analysed(text: str) -> tuple[Sentence, ...]:
     """Each sentence of `text`, read once (passages come back: their reading is kept)."""
-    out = []
-    for found in sentence_words(text, spans(text)):
-        read = [word_reading(w) for w in found]
-        out.append(Sentence(tuple(found), tuple(token for token, _ in read if token),
-                            frozenset(stemmed for _, stemmed in read)))
-    return tuple(out)
+    return tuple(Sentence(tuple(found), tuple(token for token, _ in map(word_reading, found)
+                                              if token))
+                 for found in sentence_words(text, spans(text)))
 
 
 def tokens(text: str) -> tuple[tuple[str, ...], ...]:

@@ -70,15 +70,20 @@ def tokens_of(found: Iterable[str]) -> list[str]:
 def word_reading(word: str) -> tuple[str, str]:
     """A case-folded word's token ("" for a stopword) and its stem, remembered: a passage's
     sentences are read word by word, and most words come back."""
-    if len(word) > MAX_WORD_CHARS:
-        return (word if _is_content(word) else ""), word
-    return _reading(word)
-
-
-@lru_cache(maxsize=65536)
-def _reading(word: str) -> tuple[str, str]:
+    found = _READINGS.get(word)
+    if found is not None:
+        return found
     stemmed = stem(word)
-    return (stemmed if _is_content(word) else ""), stemmed
+    found = (stemmed if _is_content(word) else ""), stemmed
+    if len(word) <= MAX_WORD_CHARS:  # absurd "words" are not remembered
+        if len(_READINGS) >= READINGS_SIZE:
+            _READINGS.clear()  # cleared, not evicted: refilled in a few questions
+        _READINGS[word] = found
+    return found
+
+
+READINGS_SIZE = 65536
+_READINGS: dict[str, tuple[str, str]] = {}
 
 
 def content_words(text: str) -> list[str]:

@@ -6,10 +6,10 @@ bot must also beat plain rank-bm25 and bm25s measured on the same questions.
 The floors sit a little below the figures measured when they were set (`python
 benchmarks/quality.py --squad tests/eval/squad`, shipped config/weights.json):
 
-    SQuAD sample  hit@1 0.914  hit@shown 0.960  answerable refused 0.024
-                  unanswerable refused 0.088  gold answer in the highlight 0.799
-    seed sets     hit@1 0.835  hit@shown 0.938  answerable refused 0.003
-                  unanswerable refused 0.205
+    SQuAD sample  hit@1 0.910  hit@shown 0.954  answerable refused 0.029
+                  unanswerable refused 0.089  gold answer in the highlight 0.795
+    seed sets     hit@1 0.842  hit@shown 0.921  answerable refused 0.003
+                  unanswerable refused 0.197
 
 (The sample's articles are among those the weights were fitted on; the cross-validated
 figures, each article answered by weights fitted without it, are in docs/answers.md.)
