@@ -1,33 +1,52 @@
-"""Retrieval quality on the evaluation set: Hit@1, Hit@3, MRR and refusals per kind of question,
-for the bot beside plain rank-bm25 (`str.lower().split()` tokens) measured in the same run, and
-the refusal threshold calibrated by cross-validation.
+"""Answer quality on text no one here wrote (SQuAD 2.0, 16 articles) and on the seed article's
+question sets, beside plain rank-bm25 (`\\w+` tokens) and bm25s (Lucene idf, stopwords, Snowball
+stems) measured in the same run.
 
-    python benchmarks/quality.py [--questions tests/eval/questions.jsonl] [--knowledge knowledge]
+Each SQuAD article is alone in its knowledge folder and each question is asked on its own, as
+`python -m bot ask --json` asks it (the same service and composition, in this process). The seed
+sets are asked in conversation, their earlier questions first. Printed per set: Hit@1, Hit@shown
+(the baselines show 3), answerable questions refused, unanswerable questions refused, a gold
+answer inside the first citation's highlight and inside its quote.
+
+With `--cross-validate` the answer model (config/weights.json) is refitted leaving each article
+out (`benchmarks/train_weights.py`), and each article is answered by the model fitted on the
+others: the figures that say how the bot does on an article it was never fitted to.
+
+    python benchmarks/quality.py [--squad DIR] [--articles N] [--cross-validate] [--no-baselines]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
+import re
 import sys
+import tempfile
+import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from rank_bm25 import BM25Okapi
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answer import Answer, AnswerOptions, compose  # noqa: E402
+from bot.answer import Answer, AnswerOptions  # noqa: E402
 from bot.conversation import Turn  # noqa: E402
 from bot.index import Index  # noqa: E402
-from bot.knowledge import load_folder  # noqa: E402
+from bot.serving import KnowledgeService  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 
-DEFAULT_QUESTIONS = ROOT / "tests" / "eval" / "questions.jsonl"
-GRID = [round(0.10 + 0.05 * i, 2) for i in range(15)]
+SEED_KNOWLEDGE = ROOT / "knowledge"
+SEED_SETS = {
+    "tuning": ROOT / "tests" / "eval" / "questions.jsonl",
+    "holdout": ROOT / "tests" / "eval" / "holdout.jsonl",
+    "blind": ROOT / "tests" / "eval" / "blind.jsonl",
+}
+DEFAULT_QUESTIONS = SEED_SETS["tuning"]
+SQUAD = ROOT.parent / "shared" / "eval" / "squad-16"
+SQUAD_SAMPLE = ROOT / "tests" / "eval" / "squad"
+SHOWN_BY_BASELINES = 3
 
 
 @dataclass(frozen=True)
@@ -35,8 +54,10 @@ class Question:
     id: str
     kind: str
     question: str
-    gold: tuple[int, ...]
+    gold: tuple[int, ...]  # paragraphs (1-based) that answer it; empty when unanswerable
     previous: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()  # gold answer strings, when the set has them
+    article: str = "seed"
 
     @property
     def answerable(self) -> bool:
@@ -48,10 +69,16 @@ class Outcome:
     question: Question
     answered: bool
     ranked: tuple[int, ...]  # paragraphs shown, best first
+    quote: str = ""  # the first citation's quote
+    highlight: str = ""  # ...and its highlight
 
     @property
     def hit1(self) -> bool:
         return self.answered and bool(self.ranked) and self.ranked[0] in self.question.gold
+
+    @property
+    def hit_shown(self) -> bool:
+        return self.answered and any(p in self.question.gold for p in self.ranked)
 
     @property
     def hit3(self) -> bool:
@@ -66,12 +93,14 @@ class Outcome:
                 return 1.0 / rank
         return 0.0
 
-    @property
-    def correct(self) -> bool:
-        return self.hit3 if self.question.answerable else not self.answered
+    def contains_answer(self, text: str) -> bool:
+        return self.answered and any(a and a in text for a in self.question.answers)
 
+
+# ---- question sets -----------------------------------------------------------------------
 
 def load_questions(path: Path = DEFAULT_QUESTIONS) -> list[Question]:
+    """A seed set: `{"id", "kind", "question", "gold": [paragraphs], "previous": [...]}`."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -81,39 +110,167 @@ def load_questions(path: Path = DEFAULT_QUESTIONS) -> list[Question]:
     return out
 
 
-def ask_in_conversation(index: Index, q: Question, options: AnswerOptions) -> Answer:
+def load_squad(folder: Path, articles: int | None = None) -> dict[str, list[Question]]:
+    """SQuAD's questions by article (the file name in `folder/knowledge` without `.md`)."""
+    by_article: dict[str, list[Question]] = defaultdict(list)
+    for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        raw = json.loads(line)
+        gold = () if raw["gold_paragraph_index"] is None else (raw["gold_paragraph_index"] + 1,)
+        kind = "unanswerable" if raw["is_impossible"] else "answerable"
+        by_article[raw["article"]].append(Question(
+            raw["id"], kind, raw["question"], gold, answers=tuple(raw.get("answers") or ()),
+            article=raw["article"]))
+    names = sorted(by_article)[:articles] if articles else sorted(by_article)
+    return {name: by_article[name] for name in names}
+
+
+# ---- the bot -----------------------------------------------------------------------------
+
+def open_service(folder: Path, options: AnswerOptions | None = None) -> KnowledgeService:
+    """The service `python -m bot` would serve `folder` with (no index cache)."""
+    settings = Settings(_env_file=None, knowledge_dir=folder, cache_dir=None)  # type: ignore[call-arg]
+    service = KnowledgeService.from_settings(settings)
+    if options is not None:
+        service.options = options
+    return service
+
+
+def article_service(squad: Path, article: str,
+                    options: AnswerOptions | None = None) -> KnowledgeService:
+    """A service whose knowledge folder holds only `article`'s file."""
+    with tempfile.TemporaryDirectory(prefix="squad-") as scratch:
+        folder = Path(scratch) / "knowledge"
+        folder.mkdir()
+        source = squad / "knowledge" / f"{article}.md"
+        (folder / source.name).write_bytes(source.read_bytes())
+        return open_service(folder, options)
+
+
+def ask_in_conversation(service: KnowledgeService, q: Question) -> Answer:
     """Ask the earlier questions first, as a person would in a chat, then the question."""
     turn: Turn | None = None
+    depth = service.options.context_depth
+    answer: Answer | None = None
     for text in (*q.previous, q.question):
-        context = turn.follow_up_context(options.context_depth) if turn else ()
-        answer = compose(text, index, context, options)
+        context = turn.follow_up_context(depth) if turn else ()
+        answer = service.ask(text, context)
         turn = Turn(text, answer.context)
+    assert answer is not None
     return answer
 
 
-def run_bot(index: Index, questions: Sequence[Question], options: AnswerOptions) -> list[Outcome]:
-    outcomes = []
-    for q in questions:
-        answer = ask_in_conversation(index, q, options)
-        outcomes.append(Outcome(q, answer.answered,
-                                tuple(c.paragraph for c in answer.citations)))
-    return outcomes
+def outcome_of(q: Question, answer: Answer) -> Outcome:
+    first = answer.citations[0] if answer.citations else None
+    return Outcome(q, answer.answered, tuple(c.paragraph for c in answer.citations),
+                   first.quote if first else "",
+                   getattr(first, "highlight", "") if first else "")
+
+
+def run_service(service: KnowledgeService, questions: Sequence[Question]) -> list[Outcome]:
+    return [outcome_of(q, ask_in_conversation(service, q)) for q in questions]
+
+
+def run_bot(index: Index, questions: Sequence[Question],
+            options: AnswerOptions | None = None) -> list[Outcome]:
+    """The seed sets through a service over `index`'s knowledge folder."""
+    service = open_service(SEED_KNOWLEDGE, options)
+    if index is not service.index and index.knowledge.digest != service.index.knowledge.digest:
+        raise ValueError("run_bot measures the shipped knowledge folder")
+    return run_service(service, questions)
+
+
+# ---- baselines ---------------------------------------------------------------------------
+
+_W = re.compile(r"\w+")
+
+
+def _plain_tokens(text: str) -> list[str]:
+    return _W.findall(text.lower())
 
 
 def run_plain_bm25(index: Index, questions: Sequence[Question]) -> list[Outcome]:
-    """The baseline: rank-bm25 as it comes, whitespace tokens, no refusal beyond a zero score."""
+    """rank-bm25 as it comes (Okapi idf), `\\w+` tokens, the best 3 shown, no refusal beyond
+    a zero score."""
+    from rank_bm25 import BM25Okapi
+
     passages = index.passages
-    model = BM25Okapi([p.text.lower().split() for p in passages])
+    model = BM25Okapi([_plain_tokens(p.text) for p in passages])
     outcomes = []
     for q in questions:
-        scores = model.get_scores(q.question.lower().split())
-        order = sorted(range(len(passages)), key=lambda i: (-scores[i], i))[:3]
+        scores = model.get_scores(_plain_tokens(q.question))
+        order = sorted(range(len(passages)), key=lambda i: (-scores[i], i))[:SHOWN_BY_BASELINES]
         answered = bool(scores[order[0]] > 0)
-        outcomes.append(Outcome(q, answered, tuple(passages[i].paragraph for i in order)))
+        outcomes.append(Outcome(q, answered, tuple(passages[i].paragraph for i in order),
+                                passages[order[0]].text))
     return outcomes
 
 
+def run_bm25s(index: Index, questions: Sequence[Question]) -> list[Outcome]:
+    """bm25s with Lucene's idf, its English stopwords and Snowball stems, the best 3 shown."""
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    passages = index.passages
+    model = bm25s.BM25(method="lucene")
+    model.index(bm25s.tokenize([p.text for p in passages], stopwords="en", stemmer=stemmer,
+                               show_progress=False), show_progress=False)
+    k = min(SHOWN_BY_BASELINES, len(passages))
+    outcomes = []
+    for q in questions:
+        tokens = bm25s.tokenize([q.question], stopwords="en", stemmer=stemmer,
+                                show_progress=False)
+        if not tokens.vocab:
+            outcomes.append(Outcome(q, False, ()))
+            continue
+        docs, scores = model.retrieve(tokens, k=k, show_progress=False, n_threads=1)
+        found = [int(d) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        outcomes.append(Outcome(q, bool(found), tuple(passages[i].paragraph for i in found),
+                                passages[found[0]].text if found else ""))
+    return outcomes
+
+
+# ---- figures -----------------------------------------------------------------------------
+
+METRICS = ("hit@1", "hit@shown", "answerable refused", "unanswerable refused",
+           "answer in highlight", "answer in first quote")
+
+
+@dataclass
+class Figures:
+    n_answerable: int = 0
+    n_unanswerable: int = 0
+    values: dict[str, float] = field(default_factory=dict)
+
+
+def figures(outcomes: Sequence[Outcome]) -> Figures:
+    answerable = [o for o in outcomes if o.question.answerable]
+    negatives = [o for o in outcomes if not o.question.answerable]
+    out = Figures(len(answerable), len(negatives))
+    if answerable:
+        n = len(answerable)
+        out.values["hit@1"] = sum(o.hit1 for o in answerable) / n
+        out.values["hit@shown"] = sum(o.hit_shown for o in answerable) / n
+        out.values["mrr"] = sum(o.rr for o in answerable) / n
+        out.values["answerable refused"] = sum(not o.answered for o in answerable) / n
+        with_answers = [o for o in answerable if o.question.answers]
+        if with_answers:
+            m = len(with_answers)
+            if any(o.highlight for o in with_answers):
+                out.values["answer in highlight"] = sum(
+                    o.contains_answer(o.highlight) for o in with_answers) / m
+            out.values["answer in first quote"] = sum(
+                o.contains_answer(o.quote) for o in with_answers) / m
+    if negatives:
+        out.values["unanswerable refused"] = sum(not o.answered for o in negatives) / len(negatives)
+    return out
+
+
 def summarize(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
+    """Per kind of question (and "ALL answerable", "ALL unanswerable"): n, hit@1, hit@3, MRR,
+    wrongly refused, refused."""
     groups: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         groups[o.question.kind].append(o)
@@ -134,65 +291,139 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
     return table
 
 
-def cross_validate(index: Index, questions: Sequence[Question], base: AnswerOptions,
-                   folds: int = 5, seed: int = 7) -> tuple[list[Outcome], list[float]]:
-    """Pick min_coverage on k-1 folds, measure on the held-out fold; never on the whole set."""
-    shuffled = list(questions)
-    random.Random(seed).shuffle(shuffled)
-    parts = [shuffled[i::folds] for i in range(folds)]
-    cache: dict[float, dict[str, Outcome]] = {}
-
-    def outcomes_at(threshold: float) -> dict[str, Outcome]:
-        if threshold not in cache:
-            options = replace(base, min_coverage=threshold)
-            cache[threshold] = {o.question.id: o for o in run_bot(index, questions, options)}
-        return cache[threshold]
-
-    held_out: list[Outcome] = []
-    chosen: list[float] = []
-    for i, test in enumerate(parts):
-        train = [q for j, part in enumerate(parts) if j != i for q in part]
-
-        def accuracy(t: float, qs: Sequence[Question] = train) -> float:
-            at = outcomes_at(t)
-            return sum(at[q.id].correct for q in qs) / len(qs)
-
-        best = max(GRID, key=lambda t: (accuracy(t), -abs(t - base.min_coverage)))
-        chosen.append(best)
-        held_out.extend(outcomes_at(best)[q.id] for q in test)
-    return held_out, chosen
+def print_rows(title: str, rows: Iterable[tuple[str, Figures]],
+               out: Callable[[str], None] = print) -> None:
+    out(f"\n{title}")
+    out(f"{'':<34}" + "".join(f"{m:>13}" for m in ("hit@1", "hit@shown", "ans.refused",
+                                                     "unans.ref.", "in highl.", "in quote")))
+    for name, fig in rows:
+        cells = "".join(f"{fig.values[m]:>13.3f}" if m in fig.values else f"{'—':>13}"
+                        for m in METRICS)
+        out(f"{name:<34}{cells}")
 
 
-def print_table(title: str, table: dict[str, dict[str, float]], out: Callable[[str], None]) -> None:
+def print_kinds(title: str, table: dict[str, dict[str, float]],
+                out: Callable[[str], None] = print) -> None:
     cols = ["n", "hit@1", "hit@3", "mrr", "wrongly refused", "refused"]
     out(f"\n{title}")
-    out(f"{'kind':<18}" + "".join(f"{c:>17}" for c in cols))
+    out(f"{'kind':<18}" + "".join(f"{c:>16}" for c in cols))
     for kind in sorted(table, key=lambda k: (k.startswith("ALL"), k)):
         row = table[kind]
-        cells = "".join(
-            f"{row[c]:>17.0f}" if c == "n" else (f"{row[c]:>17.3f}" if c in row else f"{'—':>17}")
-            for c in cols
-        )
-        out(f"{kind:<18}{cells}")
+        out(f"{kind:<18}" + "".join(
+            f"{row[c]:>16.0f}" if c == "n" else (f"{row[c]:>16.3f}" if c in row else f"{'—':>16}")
+            for c in cols))
+
+
+# ---- runs --------------------------------------------------------------------------------
+
+def _defaults(_article: str) -> AnswerOptions | None:
+    return None
+
+
+Runner = Callable[[Index, Sequence[Question]], list[Outcome]]
+
+
+@dataclass
+class Results:
+    bot: list[Outcome] = field(default_factory=list)
+    plain: list[Outcome] = field(default_factory=list)
+    bm25s: list[Outcome] = field(default_factory=list)
+
+
+def run_squad(squad: Path, articles: dict[str, list[Question]],
+              options_for: Callable[[str], AnswerOptions | None] = _defaults,
+              baselines: bool = True) -> Results:
+    """Each article alone in its folder; each question asked on its own."""
+    results = Results()
+    for article, questions in articles.items():
+        service = article_service(squad, article, options_for(article))
+        results.bot.extend(outcome_of(q, service.ask(q.question)) for q in questions)
+        if baselines:
+            results.plain.extend(run_plain_bm25(service.index, questions))
+            results.bm25s.extend(run_bm25s(service.index, questions))
+    return results
+
+
+def run_seed(sets: dict[str, list[Question]], options: AnswerOptions | None = None,
+             baselines: bool = True) -> dict[str, Results]:
+    service = open_service(SEED_KNOWLEDGE, options)
+    out: dict[str, Results] = {}
+    for name, questions in sets.items():
+        results = Results(run_service(service, questions))
+        if baselines:
+            results.plain = run_plain_bm25(service.index, questions)
+            results.bm25s = run_bm25s(service.index, questions)
+        out[name] = results
+    return out
+
+
+def report(label: str, results: Results, out: Callable[[str], None] = print) -> None:
+    rows = [(f"this bot{label}", figures(results.bot))]
+    if results.plain:
+        rows.append(("plain rank-bm25, \\w+ tokens (@3)", figures(results.plain)))
+    if results.bm25s:
+        rows.append(("bm25s, Lucene, stop+stem (@3)", figures(results.bm25s)))
+    return print_rows("", rows, out)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
-    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
-    parser.add_argument("--min-coverage", type=float, default=AnswerOptions().min_coverage)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--squad", type=Path, default=SQUAD,
+                        help="a folder laid out as shared/eval/squad-16 (default: %(default)s)")
+    parser.add_argument("--articles", type=int, default=None, help="only the first N articles")
+    parser.add_argument("--no-squad", action="store_true")
+    parser.add_argument("--no-seed", action="store_true")
+    parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--kinds", action="store_true", help="seed figures per kind of question")
+    parser.add_argument("--cross-validate", action="store_true",
+                        help="answer each article with the model fitted leaving it out")
+    parser.add_argument("--dump", type=Path, help="write every outcome as JSON lines here")
     args = parser.parse_args(argv)
-    questions = load_questions(args.questions)
-    index = Index(load_folder(args.knowledge))
-    options = AnswerOptions(min_coverage=args.min_coverage)
-    print(f"{len(questions)} questions, {len(index)} passages")
-    print_table("bot (default settings)", summarize(run_bot(index, questions, options)), print)
-    held_out, chosen = cross_validate(index, questions, options)
-    print_table(f"bot, min_coverage chosen by 5-fold cross-validation {chosen} "
-                "(each fold measured with the threshold chosen on the others)",
-                summarize(held_out), print)
-    print_table("baseline: plain rank-bm25 BM25Okapi, str.lower().split() tokens",
-                summarize(run_plain_bm25(index, questions)), print)
+    baselines = not args.no_baselines
+    started = time.perf_counter()
+    dumped: list[Outcome] = []
+    options_for: Callable[[str], AnswerOptions | None] = _defaults
+    seed_options: AnswerOptions | None = None
+    if args.cross_validate:
+        from benchmarks.train_weights import cross_validated_options
+
+        options_for, seed_options = cross_validated_options(args.squad, args.articles)
+    if not args.no_squad:
+        if not (args.squad / "questions.jsonl").exists():
+            print(f"{args.squad}: no SQuAD folder (give --squad, or --no-squad)", file=sys.stderr)
+            return 2
+        articles = load_squad(args.squad, args.articles)
+        results = run_squad(args.squad, articles, options_for, baselines)
+        n = sum(len(qs) for qs in articles.values())
+        cv = ", cross-validated by article" if args.cross_validate else ""
+        print(f"SQuAD: {len(articles)} articles, {n} questions, each article alone{cv}")
+        report("", results)
+        dumped.extend(results.bot)
+    if not args.no_seed:
+        sets = {name: load_questions(path) for name, path in SEED_SETS.items()}
+        seed = run_seed(sets, seed_options, baselines)
+        cv = " (fitted without the seed article)" if args.cross_validate else ""
+        print(f"\nSeed article{cv}: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()))
+        every = Results()
+        for results in seed.values():
+            every.bot += results.bot
+            every.plain += results.plain
+            every.bm25s += results.bm25s
+            dumped.extend(results.bot)
+        for name, results in [*seed.items(), ("all seed sets", every)]:
+            print(f"\n[{name}]", end="")
+            report("", results)
+            if args.kinds:
+                print_kinds(f"{name}, per kind", summarize(results.bot))
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as out:
+            for o in dumped:
+                out.write(json.dumps({"id": o.question.id, "article": o.question.article,
+                                      "answerable": o.question.answerable,
+                                      "answered": o.answered, "ranked": o.ranked,
+                                      "hit1": o.hit1}) + "\n")
+    print(f"\n({time.perf_counter() - started:.0f} s)")
     return 0
 
 

@@ -47,7 +47,7 @@ class Corpus:
 def real_words(folder: Path = KNOWLEDGE) -> list[str]:
     """The running words of the real articles' paragraphs, in order."""
     out: list[str] = []
-    for path in sorted(folder.glob("*.txt")):
+    for path in sorted(p for p in folder.glob("*.txt") if p.name != "synonyms.txt"):
         for paragraph in path.read_text(encoding="utf-8").split("\n\n")[1:]:
             out.extend(re.findall(r"[A-Za-z][\w'’.-]*", paragraph))
     return out or ["Blinken", "visits", "China"]

@@ -1,79 +1,51 @@
-"""Answers: choosing the passages that answer a question, quoting them verbatim, and refusing
-plainly when the knowledge base does not hold the answer.
+"""Answers: the passages that answer a question, quoted verbatim with the answering sentence
+marked, or a plain refusal when the knowledge base does not hold the answer.
+
+The question is read once (`question.read`); its evidence (`evidence.gather`) is weighed by the
+fitted answer model (`config/weights.json`), which ranks the candidates and decides whether the
+best one answers at all.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.facts import QUESTION_LEAD, AskedFact, read_question
+import numpy as np
+
+from bot import model as answer_model
+from bot import sentences
+from bot.evidence import FEATURES, Candidate, Evidence, gather, resolve
 from bot.index import Hit, Index
 from bot.knowledge import Passage
-from bot.more import asks_for_more
-from bot.overview import asks_for_overview, leads
-from bot.text import (
-    QueryTerm,
-    analyze_question,
-    content_words,
-    is_known,
-    normalize_question,
-    specificity,
-    stem,
-    synonym_set,
-    synonyms_of,
-    tokenize,
-    words,
-)
+from bot.lexicon import Lexicon, general
+from bot.model import AnswerModel
+from bot.overview import leads
+from bot.question import Intent, Query, read
 
-# Words that point back at an earlier question: "where was *it* intercepted?"
-_ANAPHORA = frozenset(
-    (
-        "it its it's they them their theirs he him his she her hers this that these those there "
-        "then such same else another other former latter"
-    ).split()
-)
-_CONTINUATION = re.compile(
-    r"^\W*(?:and|but|so|also|what\s+about|how\s+about|what\s+else|anything\s+else|why\??$|"
-    r"how\??$|when\??$|where\??$|who\??$)", re.IGNORECASE
-)
-_YES_NO = re.compile(
-    QUESTION_LEAD + r"(?:is|are|was|were|did|does|do|will|can|could|has|have|had|should|would|"
-    r"isn't|aren't|wasn't|weren't|didn't|doesn't|don't|won't|can't|hasn't|haven't)\b",
-    re.IGNORECASE)
-_WORD_SPAN = re.compile(r"[\w'’-]+")
-_SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"”’)\]]*|$)\s*")
-SYNONYM_CREDIT = 0.6  # a concept matched only through a synonym counts for this much
-GENERIC_IDF = 0.35  # below this share of the top idf, a word is the whole document's topic
-IDF_FLOOR = 0.25  # what a word every passage holds still counts, relative to a rare one
-COVERAGE_BIAS = 0.5  # how far coverage may reorder BM25's ranking
-CONTEXT_CREDIT = 0.5  # ...and one matched only by the title or section heading
-UNKNOWN_SHARE = 0.5  # from this share of unknown words, a yes/no question goes unanswered
-UNKNOWN_SHARE_ANY = 0.6  # ...and any other question ("what's the weather in Beijing?")
-GENERIC_WIDEN = 3  # how many times more candidates a fact question of generic words looks at
-TENSE_PENALTY = 0.5  # a "when" answer about another time than asked goes after the others
+# What a passage holds of the question, in its own words, as synonyms or in its headings.
+_HELD = [FEATURES.index(f) for f in ("coverage", "synonym_only", "heading_only")]
+_KIND_MISSING = FEATURES.index("kind_missing")
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerOptions:
-    """The knobs of answer composition; `Settings` fills them from `BOT_*` variables."""
+    """The knobs of answer composition; `Settings` fills them from `BOT_*` variables. `model`
+    is the fitted answer model (None: the shipped `config/weights.json`)."""
 
-    min_coverage: float = 0.25
-    min_own_coverage: float = 0.25
-    min_score_ratio: float = 0.2
-    fact_ratio: float = 0.3
-    related_ratio: float = 0.5
+    min_coverage: float = 0.0  # a floor of the operator's own over the model's decision
+    related_ratio: float | None = None  # None: the answer model's own, fitted
     max_citations: int = 3
     max_quote_chars: int = 600
-    context_weight: float = 0.5
     context_depth: int = 3
-    candidates: int = 10
+    candidates: int = 6  # the best by BM25 weighed sentence by sentence (more gain nothing)
+    model: AnswerModel | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """Where a quote comes from. `quote` is a verbatim substring of the document's text."""
+    """Where a quote comes from. `quote` is a verbatim substring of the document's text, and
+    `highlight` a verbatim substring of `quote` (at `highlight_at`): the sentence that answers."""
 
     passage_id: str
     document: str
@@ -85,6 +57,8 @@ class Citation:
     url: str | None = None
     trimmed_start: bool = False
     trimmed_end: bool = False
+    highlight: str = ""
+    highlight_at: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,286 +76,9 @@ class Answer:
     context: tuple[str, ...] = field(default=())
 
 
-@dataclass(slots=True, eq=False)
-class Candidate:
-    """A hit with the evidence used to accept or refuse it. (Not frozen: a question makes ten
-    or thirty, and a frozen dataclass costs twice as much to make; nothing changes one but its
-    own fact check, remembered below.)"""
-
-    hit: Hit
-    coverage: float
-    fact: AskedFact | None = None  # the kind of fact the question asks for, if any
-    own_coverage: float = 1.0
-    holds_every_word: bool = False  # its own text holds every word the question asked
-    other_time: bool = False  # about another time than the "when" question asks about
-    topical: bool = False  # every word asked is the document's topic, held by most passages
-    # Checking the fact costs more than the rest of a candidate, and most candidates are
-    # refused for their words before it matters: it is checked once, when first asked.
-    _held: bool | None = field(default=None, repr=False)
-
-    @property
-    def fact_ok(self) -> bool:
-        """Whether the passage holds the kind of fact asked for (always, if none is asked)."""
-        if self.fact is None:
-            return True
-        if self._held is None:
-            self._held = self.fact.held_by(self.hit.passage.text)
-        return self._held
-
-    @property
-    def rank(self) -> float:
-        """BM25 ranks by shared words; a passage holding more of what was asked goes first."""
-        return self.hit.score * (COVERAGE_BIAS + self.coverage) * (
-            TENSE_PENALTY if self.other_time else 1.0)
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """Everything the decision needs, computed once (calibration re-decides it many times)."""
-
-    question: str
-    candidates: tuple[Candidate, ...]
-    has_content: bool
-    context: tuple[str, ...]
-    unknown_names: tuple[str, ...] = ()
-    mostly_unknown: bool = False  # a question mostly in words no passage uses
-
-
-def gather(
-    question: str,
-    index: Index,
-    context: Sequence[str] = (),
-    options: AnswerOptions = AnswerOptions(),
-) -> Evidence:
-    """Search for `question`, with earlier questions when it leans on them."""
-    original, question = question, normalize_question(question)
-    fact = read_question(question)
-    own = analyze_question(question, index.vocabulary, index.typos)
-    if fact is not None and fact.unit_words:
-        own = [t for t in own if t.word.lower() not in fact.unit_words]
-    has_content = any(t.origin in ("asked", "typo") for t in own)
-    context = tuple(context)[: options.context_depth]
-    used: tuple[str, ...] = ()
-    if context and _leans_on_context(question, own):
-        used = context
-        candidates = _search(question, own, index, used, fact, options)
-    else:
-        candidates = _search(question, own, index, (), fact, options)
-        if context and _is_elliptical(question) and not _acceptable(candidates, index, options):
-            retry = _search(question, own, index, context, fact, options)
-            if _acceptable(retry, index, options):
-                candidates, used = retry, context
-    return Evidence(original, candidates, has_content or bool(used), used,
-                    unknown_names(question, index),
-                    not used and _unknown_share(own, index) >= (
-                        UNKNOWN_SHARE if _YES_NO.match(question) else UNKNOWN_SHARE_ANY))
-
-
-def unknown_names(question: str, index: Index) -> tuple[str, ...]:
-    """Names the question uses that no passage holds ("Will Blinken meet *Wang Yi*?").
-
-    A question about someone or something the knowledge base never mentions is not answered
-    by a passage that shares its other words. Capitalised words count as names unless they
-    open a sentence or the whole question is in title case.
-    """
-    found = list(_WORD_SPAN.finditer(question))
-    capitals = [m for m in found if m.group()[0].isupper() and not _opens_sentence(question, m)]
-    if not capitals:
-        return ()
-    # "What Did Xi Say To Gates?" capitalises every word, names or not; "Will Blinken visit
-    # Taiwan?" leaves "visit" small, so its capitals are names.
-    small = [m for m in found if not m.group()[0].isupper()]
-    if not any(content_words(m.group()) for m in small) and sum(
-            1 for m in found if m.group()[0].isupper() and content_words(m.group())) >= 3:
-        return ()
-    names = []
-    for match in capitals:
-        for word in content_words(match.group()):
-            if is_known(stem(word), index) or index.typos.correct(word) is not None:
-                continue
-            names.append(match.group())
-    return tuple(names)
-
-
-def _unknown_share(own: list[QueryTerm], index: Index) -> float:
-    """How much of what the question asks is in words the knowledge base never uses, nor any
-    synonym of them, weighted by how specific each word is."""
-    asked = [t for t in own if t.origin in ("asked", "typo")]
-    unknown = [t for t in asked if t.origin == "asked" and not is_known(t.token, index)]
-    total = sum(specificity(t.word) for t in asked)
-    return sum(specificity(t.word) for t in unknown) / total if total else 0.0
-
-
-def _opens_sentence(question: str, match: re.Match[str]) -> bool:
-    before = question[: match.start()].rstrip()
-    return not before or before[-1] in ".!?:;\"“(«" or match.group() == "I"
-
-
-def _leans_on_context(question: str, own: list[QueryTerm]) -> bool:
-    if not any(t.origin in ("asked", "typo") for t in own):
-        return True
-    return bool(_ANAPHORA.intersection(words(question)) or _CONTINUATION.match(question))
-
-
-def _is_elliptical(question: str) -> bool:
-    return len(content_words(question)) <= 2
-
-
-def _search(
-    question: str,
-    own: list[QueryTerm],
-    index: Index,
-    context: tuple[str, ...],
-    fact: AskedFact | None,
-    options: AnswerOptions,
-) -> tuple[Candidate, ...]:
-    terms = list(own)
-    seen = {t.token for t in own}
-    weight = options.context_weight
-    for earlier in context:
-        for term in analyze_question(normalize_question(earlier), index.vocabulary, index.typos):
-            if term.token not in seen:
-                terms.append(QueryTerm(term.token, term.weight * weight, "context", term.word))
-                seen.add(term.token)
-        weight *= options.context_weight
-    # What a passage must hold: the asked words, and for a follow-up the earlier question's
-    # words at their lower weight ("where was *it* intercepted?" is also about the balloon).
-    concepts = [t for t in terms if t.origin in ("asked", "typo", "context")]
-    asked = [t for t in own if t.origin in ("asked", "typo")]
-    generic = bool(asked) and all(_is_topic(t.token, index) for t in asked)
-    if generic:
-        # "Why is Blinken going to China?" about an article on exactly that: every passage
-        # shares the asked words, so what singles out the answer is that it gives a reason.
-        terms = [QueryTerm(t.token, 1.0, t.origin, t.word) if t.origin == "why" else t
-                 for t in terms]
-    # When every asked word is the document's topic, BM25 orders its passages by little more
-    # than their length: the one holding the asked-for fact ("When is Blinken going to
-    # China?") may rank anywhere, so more are looked at.
-    hits = index.search(terms, k=options.candidates * (GENERIC_WIDEN if generic and fact else 1))
-    weighted_concepts = _weigh(concepts, index)
-    asked_tokens = {t.token for t in asked}
-    weighted_asked = [w for w in weighted_concepts if w[0] in asked_tokens]
-    candidates = [
-        Candidate(hit, _coverage(weighted_concepts, hit), fact,
-                  _coverage(weighted_asked, hit) if asked and len(asked) < len(concepts) else 1.0,
-                  bool(asked_tokens) and asked_tokens <= hit.in_text,
-                  fact is not None and fact.other_time(hit.passage.text), generic)
-        for hit in hits
-    ]
-    candidates.sort(key=lambda c: -c.rank)
-    return tuple(candidates)
-
-
-def _is_topic(token: str, index: Index) -> bool:
-    """Whether a word is what the whole document is about: most passages hold it, or a synonym
-    of it ("trip", once in an article that says "visit" throughout; "heading" for "visit")."""
-    cut = GENERIC_IDF * index.max_idf
-    if token in index and index.idf_of(token) < cut:
-        return True
-    return any(index.idf_of(s) < cut for s in synonyms_of(token) if s in index)
-
-
-Weighted = list[tuple[str, float, frozenset[str]]]  # token, weight, its synonyms
-
-
-def _weigh(concepts: list[QueryTerm], index: Index) -> Weighted:
-    """Each concept once, weighted by how specific the asked word is. A word most passages
-    share ("China" in an article about China) tells little about whether this passage is the
-    one that answers, so the corpus's idf scales it too."""
-    weighted: Weighted = []
-    for term in {t.token: t for t in concepts}.values():
-        distinct = index.idf_of(term.token) / index.max_idf
-        weight = specificity(term.word) * term.weight * (IDF_FLOOR + (1 - IDF_FLOOR) * distinct)
-        weighted.append((term.token, weight, synonym_set(term.token)))
-    return weighted
-
-
-def _coverage(weighted: Weighted, hit: Hit) -> float:
-    """Share of the question's weighted concepts the passage itself holds. A word found only in
-    the title or section heading counts for half: it says what the whole document is about,
-    not what this passage answers."""
-    body = hit.in_text
-    total = matched = 0.0
-    for token, weight, synonyms in weighted:
-        total += weight
-        if token in body:
-            matched += weight
-        elif not synonyms.isdisjoint(body):
-            matched += weight * SYNONYM_CREDIT
-        elif token in hit.matched:
-            matched += weight * CONTEXT_CREDIT
-    return matched / total if total else 0.0
-
-
-def _acceptable(candidates: tuple[Candidate, ...], index: Index, options: AnswerOptions) -> bool:
-    covered = _covered(candidates, index, options)
-    return next(_with_fact(candidates, covered, options), None) is not None
-
-
-def _covered(
-    candidates: tuple[Candidate, ...], index: Index, options: AnswerOptions
-) -> list[Candidate]:
-    """The candidates that hold enough of what was asked to answer it."""
-    # A passage that shares only words every passage has (the title's) is no evidence at all...
-    floor = options.min_score_ratio * index.max_idf
-    return [
-        c for c in candidates
-        if c.coverage >= options.min_coverage and c.own_coverage >= options.min_own_coverage
-        # ...unless its own text holds every asked word: "Who is Antony Blinken?" about an
-        # article on him is answered by the passage that names him with his role.
-        and (c.hit.score >= floor or c.holds_every_word
-             # ...or the question asks for a fact about the topic itself ("When is Blinken
-             # going to China?"): then the fact, checked next, is the evidence.
-             or (c.topical and c.fact is not None))
-    ]
-
-
-def _with_fact(
-    candidates: tuple[Candidate, ...], covered: list[Candidate], options: AnswerOptions
-) -> Iterator[Candidate]:
-    """The covered candidates that hold the kind of fact asked for, best first; checked one
-    at a time, so that only as many are checked as the answer quotes."""
-    if not candidates:
-        return
-    best_score = max(c.hit.score for c in candidates)
-    # The passage that holds the asked-for fact may rank below one that only shares words,
-    # but not far below: then the words it shares are probably incidental. Not so when its own
-    # text holds every asked word: "Who is the US secretary of state?" about an article headed
-    # by him scores low on words every passage shares, and its answer says so in full. Nor
-    # when every asked word is the topic: then scores differ by little more than length.
-    floor = best_score * options.fact_ratio
-    yield from (c for c in covered
-                if (c.hit.score >= floor or c.holds_every_word or c.topical) and c.fact_ok)
-
-
-def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOptions()) -> Answer:
-    """Turn evidence into an answer: the best acceptable passage and up to two related ones."""
-    scope = scope_of(index)
-    refusal = Answer(evidence.question, False, suggestions=suggestions(index), scope=scope,
-                     context=evidence.context)
-    if not evidence.has_content:
-        return replace(refusal, reason="empty")
-    # "Did the balloon carry any weapons?" of an article that never mentions either: a
-    # passage about the balloon can neither confirm it nor deny it; nor does one about
-    # Beijing tell "what's the weather in Beijing this weekend?".
-    refused = evidence.unknown_names or evidence.mostly_unknown
-    covered = [] if refused else _covered(evidence.candidates, index, options)
-    if not covered:
-        return replace(refusal, reason="not_covered")
-    # A "when" answer about another time than asked comes only after every other.
-    covered.sort(key=lambda c: c.other_time)
-    accepted = _with_fact(evidence.candidates, covered, options)
-    first = next(accepted, None)
-    if first is None:
-        return replace(refusal, reason="no_fact")
-    chosen = [first]
-    for c in accepted:
-        if len(chosen) >= options.max_citations:
-            break
-        if c.hit.score >= first.hit.score * options.related_ratio:
-            chosen.append(c)
-    citations = tuple(cite(c.hit, options.max_quote_chars, c.rank) for c in chosen)
-    return Answer(evidence.question, True, citations, scope=scope, context=evidence.context)
+def shipped_model() -> AnswerModel:
+    """The answer model in `config/weights.json`."""
+    return answer_model.load(FEATURES)
 
 
 def compose(
@@ -389,48 +86,129 @@ def compose(
     index: Index,
     context: Sequence[str] = (),
     options: AnswerOptions = AnswerOptions(),
+    lexicon: Lexicon | None = None,
 ) -> Answer:
     """Answer `question` from `index`, reading it with `context` (earlier questions, newest
-    first) when it is a follow-up."""
-    normalized = normalize_question(question)
-    if context and asks_for_more(normalized):
-        return more_answer(question, index, tuple(context), options)
-    if asks_for_overview(normalized, bool(context)) and index.passages:
+    first) when it is a follow-up, and with `lexicon` (the knowledge base's vocabulary)."""
+    lexicon = lexicon or general()
+    query = read(question, tuple(context)[: options.context_depth], lexicon)
+    if query.intent is Intent.MORE:
+        return more_answer(query, index, options, lexicon)
+    if query.intent is Intent.OVERVIEW and index.passages:
         return overview_answer(question, index, options)
-    return decide(gather(question, index, context, options), index, options)
+    return decide(evaluate(query, index, options, lexicon), index, options)
 
 
-def more_answer(
-    question: str, index: Index, context: tuple[str, ...], options: AnswerOptions
-) -> Answer:
+def evaluate(query: Query, index: Index, options: AnswerOptions = AnswerOptions(),
+             lexicon: Lexicon | None = None) -> Evidence:
+    """The question's evidence, ranked by the answer model; read with the earlier questions
+    when it leans on them, or when it says too little to be answered alone."""
+    lexicon = lexicon or general()
+    model = options.model or shipped_model()
+    context = query.context
+    if context and query.leans_on_context:
+        return _ranked(query, index, options, lexicon, model, context)
+    alone = _ranked(query, index, options, lexicon, model, ())
+    if context and query.elliptical and not _acceptable(alone, model, options):
+        with_context = _ranked(query, index, options, lexicon, model, context)
+        if _acceptable(with_context, model, options):
+            return with_context
+    return alone
+
+
+def _ranked(query: Query, index: Index, options: AnswerOptions, lexicon: Lexicon,
+            model: AnswerModel, context: Sequence[Query]) -> Evidence:
+    terms = resolve(query, index, model, context)
+    evidence = gather(query, terms, index, lexicon, options.candidates)
+    if not evidence.candidates:
+        return evidence
+    rows = np.vstack([c.row for c in evidence.candidates])
+    scores = model.rank_scores(rows)
+    order = np.argsort(-scores, kind="stable")  # ties keep BM25's order
+    ranked = scores[order]
+    answerable = model.answerable(rows[order], ranked)
+    # Each one's chance of being the passage that answers, if one does (the scores are
+    # pairwise logistic: their softmax), times the chance that one does.
+    share = np.exp(ranked - ranked[0])
+    share /= share.sum()
+    candidates = []
+    for at, score, chance in zip(order.tolist(), ranked.tolist(), share.tolist(), strict=True):
+        candidate = evidence.candidates[at]
+        candidate.logit, candidate.probability = score, chance * answerable
+        candidates.append(candidate)
+    return replace(evidence, candidates=tuple(candidates), answerable=answerable)
+
+
+def _acceptable(evidence: Evidence, model: AnswerModel, options: AnswerOptions) -> bool:
+    """Whether the best candidate answers: the question is answerable by the model's reckoning
+    and the passage holds enough of it."""
+    return (bool(evidence.candidates) and evidence.answerable >= model.threshold
+            and held(evidence.candidates[0]) >= options.min_coverage)
+
+
+def held(candidate: Candidate) -> float:
+    """The share of the question (its words weighed by idf) the passage holds at all."""
+    return float(candidate.row[_HELD].sum())
+
+
+def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOptions()) -> Answer:
+    """Turn ranked evidence into an answer: the best candidate, if the model says it answers,
+    and up to `max_citations - 1` more that come close to it."""
+    model = options.model or shipped_model()
+    query = evidence.query
+    used = tuple(q.text for q in query.context) if evidence.terms.context else ()
+    refusal = Answer(query.text, False, suggestions=suggestions(index), scope=scope_of(index),
+                     context=used)
+    if not query.has_content and not used:
+        return replace(refusal, reason="empty")
+    if not _acceptable(evidence, model, options):
+        top = evidence.candidates[0] if evidence.candidates else None
+        no_fact = (top is not None and top.row[_KIND_MISSING] > 0
+                   and held(top) >= options.min_coverage)
+        return replace(refusal, reason="no_fact" if no_fact else "not_covered")
+    first, *others = evidence.candidates
+    ratio = model.related_ratio if options.related_ratio is None else options.related_ratio
+    chosen = [first, *(c for c in others if c.probability >= first.probability * ratio)]
+    citations = tuple(cite(c.hit, options.max_quote_chars, c.probability, c.sentence)
+                      for c in chosen[: options.max_citations])
+    return Answer(query.text, True, citations, scope=scope_of(index), context=used)
+
+
+def more_answer(query: Query, index: Index, options: AnswerOptions,
+                lexicon: Lexicon) -> Answer:
     """"Tell me more": the passages that answer the conversation's question and were not shown
     yet, best first; else the paragraph after the last one shown, where the story goes on.
 
     What was shown is worked out again from the conversation (answers are deterministic), so
     this needs no memory beyond the earlier questions the adapter already keeps."""
-    refusal = Answer(question, False, suggestions=suggestions(index), scope=scope_of(index),
+    context = tuple(q.text for q in query.context)
+    refusal = Answer(query.text, False, suggestions=suggestions(index), scope=scope_of(index),
                      reason="no_more", context=context)
-    asked = next((i for i, q in enumerate(context)
-                  if not asks_for_more(normalize_question(q))), None)
+    asked = next((i for i, q in enumerate(query.context) if q.intent is not Intent.MORE), None)
     if asked is None:  # the question is further back than the conversation is kept
         return replace(refusal, reason="empty")
     shown: list[Citation] = []
     for i in range(asked, -1, -1):  # the answer to the question, then each "more" since
-        shown.extend(compose(context[i], index, context[i + 1 :], options).citations)
+        shown.extend(compose(context[i], index, context[i + 1 :], options, lexicon).citations)
     if not shown:  # the question itself went unanswered: there is no more of it
         return replace(refusal, reason="not_covered")
     seen = {c.passage_id for c in shown}
-    evidence = gather(context[asked], index, context[asked + 1 :], options)
-    covered = _covered(evidence.candidates, index, options)
-    chosen = [c.hit for c in _with_fact(evidence.candidates, covered, options)
-              if c.hit.passage.id not in seen][: options.max_citations]
+    original = read(context[asked], context[asked + 1 :], lexicon)
+    model = options.model or shipped_model()
+    evidence = evaluate(original, index, options, lexicon)
+    ratio = model.related_ratio if options.related_ratio is None else options.related_ratio
+    answering = list(evidence.candidates[:1]) if _acceptable(evidence, model, options) else []
+    answering += [c for c in evidence.candidates[1:] if answering
+                  and c.probability >= answering[0].probability * ratio]
+    chosen = [(c.hit, c.sentence) for c in answering if c.hit.passage.id not in seen]
     if not chosen:
         following = _following(index, shown[-1], seen)
-        chosen = [Hit(following, 0.0, frozenset())] if following else []
+        chosen = [(Hit(following, 0.0, frozenset()), -1)] if following else []
     if not chosen:
         return refusal
-    citations = tuple(cite(hit, options.max_quote_chars) for hit in chosen)
-    return Answer(question, True, citations, scope=scope_of(index), context=context)
+    citations = tuple(cite(hit, options.max_quote_chars, sentence=sentence)
+                      for hit, sentence in chosen[: options.max_citations])
+    return Answer(query.text, True, citations, scope=scope_of(index), context=context)
 
 
 def _following(index: Index, shown: Citation, seen: set[str]) -> Passage | None:
@@ -473,28 +251,39 @@ def suggestions(index: Index, limit: int = 5) -> tuple[str, ...]:
     return tuple(d.title for d in index.knowledge.documents[:limit])
 
 
-def cite(hit: Hit, max_chars: int, score: float | None = None) -> Citation:
-    """A citation of the hit's passage, trimmed at sentence boundaries when it is long."""
+def cite(hit: Hit, max_chars: int, score: float | None = None, sentence: int = -1) -> Citation:
+    """A citation of the hit's passage: whole, or when it is long, the run of whole sentences
+    around its answering sentence (`sentence`, the passage's sentence number; -1: none) that
+    fits in `max_chars`."""
     passage = hit.passage
-    start, end = _trim(passage.text, hit.matched, max_chars)
+    text = passage.text
+    found = sentences.spans(text)
+    start, end = trim(text, found, sentence, max_chars)
+    mark_start, mark_end = (0, 0)
+    if 0 <= sentence < len(found):
+        mark_start, mark_end = sentences.clean(text, found[sentence])
+        mark_start, mark_end = max(mark_start, start), min(mark_end, end)
     doc = passage.document
+    quote = doc.text[passage.start + start : passage.start + end]
+    highlight = quote[mark_start - start : mark_end - start] if mark_end > mark_start else ""
     return Citation(
         passage_id=passage.id, document=doc.id, title=doc.title, section=passage.section,
-        paragraph=passage.paragraph, quote=doc.text[passage.start + start : passage.start + end],
+        paragraph=passage.paragraph, quote=quote,
         score=hit.score if score is None else score, url=doc.url,
-        trimmed_start=start > 0, trimmed_end=end < len(passage.text),
+        trimmed_start=start > 0, trimmed_end=end < len(text),
+        highlight=highlight, highlight_at=mark_start - start if highlight else 0,
     )
 
 
-def _trim(text: str, matched: frozenset[str], max_chars: int) -> tuple[int, int]:
+def trim(text: str, spans: Sequence[sentences.Span], centre: int,
+         max_chars: int) -> tuple[int, int]:
+    """The longest run of whole sentences around sentence `centre` (the first, if none) that
+    fits in `max_chars`; one sentence longer than that is cut at a word."""
     if len(text) <= max_chars:
         return 0, len(text)
-    spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group().strip()]
     if not spans:
-        return 0, max_chars
-    best = max(range(len(spans)),
-               key=lambda i: (len(matched.intersection(tokenize(text[slice(*spans[i])]))), -i))
-    lo = hi = best
+        return 0, _cut(text, 0, max_chars)
+    lo = hi = min(max(centre, 0), len(spans) - 1)
     while True:
         grown = False
         if hi + 1 < len(spans) and spans[hi + 1][1] - spans[lo][0] <= max_chars:
@@ -505,8 +294,13 @@ def _trim(text: str, matched: frozenset[str], max_chars: int) -> tuple[int, int]
             break
     start, end = spans[lo][0], spans[hi][1]
     if end - start > max_chars:  # one sentence longer than the limit: cut it at a word
-        cut = text.rfind(" ", start, start + max_chars)
-        end = cut if cut > start else start + max_chars
+        end = _cut(text, start, max_chars)
+    return start, end
+
+
+def _cut(text: str, start: int, max_chars: int) -> int:
+    cut = text.rfind(" ", start, start + max_chars)
+    end = cut if cut > start else start + max_chars
     while end > start and text[end - 1].isspace():
         end -= 1
-    return start, end
+    return end

@@ -20,9 +20,36 @@ def citation_label(citation: Citation) -> str:
     return f"{citation.title} — {where}"
 
 
+def _quote_parts(citation: Citation) -> tuple[str, str, str]:
+    """The quote as shown (white space collapsed, "…" where trimmed), in three parts: before
+    the highlighted sentence, the sentence, after it (the middle is empty without one)."""
+    quote, at = citation.quote, citation.highlight_at
+    mark = citation.highlight
+    if not mark or quote[at : at + len(mark)] != mark:
+        before, mark, after = quote, "", ""
+    else:
+        before, after = quote[:at], quote[at + len(mark) :]
+    start = "…" if citation.trimmed_start else ""
+    end = "…" if citation.trimmed_end else ""
+    mark = " ".join(mark.split())
+    if not mark:
+        return start + " ".join(quote.split()) + end, "", ""
+    gap_before = " " if before[-1:].isspace() else ""
+    gap_after = " " if after[:1].isspace() else ""
+    before, after = " ".join(before.split()), " ".join(after.split())
+    return (start + (before + gap_before if before else ""), mark,
+            (gap_after + after if after else "") + end)
+
+
 def _quote_text(citation: Citation) -> str:
-    quote = " ".join(citation.quote.split())
-    return ("…" if citation.trimmed_start else "") + quote + ("…" if citation.trimmed_end else "")
+    return "".join(_quote_parts(citation))
+
+
+def _marked_text(citation: Citation) -> str:
+    """The quote for a terminal, its answering sentence set off by » and « (unless it is the
+    whole quote)."""
+    before, mark, after = _quote_parts(citation)
+    return f"{before}»{mark}«{after}" if mark and (before or after) else before + mark + after
 
 
 def _refusal_text(answer: Answer) -> tuple[str, str]:
@@ -55,7 +82,7 @@ def render_text(answer: Answer) -> str:
         if i == 1:
             parts.append("Also relevant:")
         source = citation_label(citation) + (f" ({citation.url})" if citation.url else "")
-        parts.append(f"“{_quote_text(citation)}”\n  — {source}")
+        parts.append(f"“{_marked_text(citation)}”\n  — {source}")
     return "\n\n".join(parts)
 
 
@@ -88,7 +115,7 @@ def html_blocks(answer: Answer, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     first, *related = answer.citations
     blocks = _fit(first, limit, expandable=False)
     if related:
-        inner = "\n\n".join(f"{_e(_quote_text(c))}\n{_html_source(c)}" for c in related)
+        inner = "\n\n".join(f"{_html_quote(c)}\n{_html_source(c)}" for c in related)
         block = f"<b>Also relevant</b>\n<blockquote expandable>{inner}</blockquote>"
         if tg_len(block) <= limit:
             blocks.append(block)
@@ -98,11 +125,18 @@ def html_blocks(answer: Answer, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     return blocks
 
 
+def _html_quote(citation: Citation) -> str:
+    """The quote, escaped, its answering sentence in bold."""
+    before, mark, after = _quote_parts(citation)
+    shown = f"<b>{_e(mark)}</b>" if mark and (before or after) else _e(mark)
+    return _e(before) + shown + _e(after)
+
+
 def _fit(quote: Citation, limit: int, expandable: bool) -> list[str]:
     """The quote's block, or its quote cut into pieces that each fit with their tags."""
     opening = "<blockquote expandable>" if expandable else "<blockquote>"
     source = _html_source(quote)
-    block = f"{opening}{_e(_quote_text(quote))}</blockquote>\n{source}"
+    block = f"{opening}{_html_quote(quote)}</blockquote>\n{source}"
     if tg_len(block) <= limit:
         return [block]
     if tg_len(source) + 40 > limit:

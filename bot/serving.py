@@ -31,6 +31,7 @@ from bot.knowledge import (
     document_files,
     load_folder,
 )
+from bot.lexicon import Lexicon, for_knowledge
 from bot.settings import Settings
 from bot.text import english_typos
 
@@ -105,8 +106,10 @@ class KnowledgeService:
                  cache: IndexCache | None = None, k1: float = 1.5, b: float = 0.75,
                  *, isolate_above: int = ISOLATE_ABOVE_BYTES,
                  build_timeout: float = DEFAULT_TIMEOUT,
-                 limits: Limits = DEFAULT_LIMITS) -> None:
-        self._index = index
+                 limits: Limits = DEFAULT_LIMITS, lexicon: Lexicon | None = None) -> None:
+        # The index and the knowledge base's vocabulary are served together: a reload swaps
+        # both in one assignment, so no question reads one with the other's words.
+        self._served = (index, lexicon or for_knowledge(folder))
         self.options = options
         self.folder = folder
         self.cache = cache
@@ -123,18 +126,26 @@ class KnowledgeService:
         folder = settings.knowledge_path()
         cache = IndexCache(settings.cache_dir) if settings.cache_dir else None
         limits = Limits.from_megabytes(settings.max_file_mb, settings.max_knowledge_mb)
+        lexicon = for_knowledge(folder)  # a broken synonyms.txt fails before the long build
         with cls.around_build():
             index = open_index(folder, cache, settings.k1, settings.b,
                                timeout=settings.build_timeout, limits=limits)
         return cls(index, answer_options(settings), folder, cache, settings.k1, settings.b,
-                   build_timeout=settings.build_timeout, limits=limits)
+                   build_timeout=settings.build_timeout, limits=limits, lexicon=lexicon)
 
     @property
     def index(self) -> Index:
-        return self._index
+        return self._served[0]
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The vocabulary questions are read with: general English and the knowledge
+        folder's own synonyms.txt."""
+        return self._served[1]
 
     def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
-        return compose(question, self._index, context, self.options)
+        index, lexicon = self._served
+        return compose(question, index, context, self.options, lexicon)
 
     def warm_up(self) -> None:
         """Answer one question now, so that the first person to ask does not wait while the
@@ -149,13 +160,14 @@ class KnowledgeService:
         Concurrent calls run one after the other, each reading the folder as it is then."""
         with self._reload_lock:
             started = time.perf_counter()
+            lexicon = for_knowledge(self.folder)  # a broken synonyms.txt fails first
             with type(self).around_build():
                 index = open_index(self.folder, self.cache, self.k1, self.b,
                                    isolate_above=self.isolate_above,
                                    timeout=self.build_timeout, stop=self._closing,
                                    limits=self.limits)
-            old = self._index
-            self._index = index  # one reference assignment: atomic for every reader
+            old = self.index
+            self._served = (index, lexicon)  # one reference assignment: atomic for every reader
             report = diff(old.knowledge, index.knowledge, time.perf_counter() - started)
             pieces = _pieces(old)
             del old

@@ -66,8 +66,10 @@ class Settings(BaseSettings):
 
     k1: float = Field(default=1.5, gt=0)
     b: float = Field(default=0.75, ge=0, le=1)
-    min_coverage: float = Field(default=0.25, ge=0, le=1)
-    related_ratio: float = Field(default=0.5, ge=0, le=1)
+    # Extra floors over the fitted answer model (config/weights.json): blank or 0 leaves it to
+    # the model.
+    min_coverage: float = Field(default=0.0, ge=0, le=1)
+    related_ratio: float | None = Field(default=None, ge=0, le=1)
     max_citations: int = Field(default=3, ge=1, le=10)
     max_quote_chars: int = Field(default=600, ge=80, le=3000)
 
@@ -98,7 +100,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("token", "webhook_url", "webhook_secret", "state_dir", "cache_dir",
-                     "health_path", mode="before")
+                     "health_path", "related_ratio", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         # `BOT_TOKEN=` in a copied example.env means "not set", not an empty token.

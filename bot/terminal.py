@@ -37,6 +37,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
                 "section": c.section,
                 "paragraph": c.paragraph,
                 "quote": c.quote,
+                "highlight": c.highlight,
                 "score": round(c.score, 6),
                 "url": c.url,
             }

@@ -10,7 +10,12 @@ from helpers import shipped_index, write_folder
 from bot.answer import compose
 from bot.index import Index
 from bot.knowledge import load_folder
-from bot.overview import asks_for_overview
+from bot.question import Intent, read
+
+
+def asks_for_overview(question: str, in_conversation: bool = False) -> bool:
+    context = ("What was discussed before?",) if in_conversation else ()
+    return read(question, context).intent is Intent.OVERVIEW
 
 
 @pytest.mark.parametrize("question", [

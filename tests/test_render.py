@@ -36,8 +36,10 @@ def check_messages(messages: list[str]) -> list[str]:
 
 
 def quoted(messages: list[str]) -> list[str]:
-    """The unescaped text inside each blockquote, in order."""
-    return [html.unescape(m) for message in messages for m in _BLOCKQUOTE.findall(message)]
+    """The unescaped text inside each blockquote, in order (the answering sentence's bold
+    left out)."""
+    return [html.unescape(m.replace("<b>", "").replace("</b>", ""))
+            for message in messages for m in _BLOCKQUOTE.findall(message)]
 
 
 def answer_with(*citations: Citation) -> Answer:
@@ -214,3 +216,28 @@ def test_any_citation_renders_to_valid_messages(
 @given(suggestions=st.lists(st.text(), max_size=6))
 def test_any_refusal_renders_to_valid_messages(suggestions: list[str]) -> None:
     check_messages(render_html(Answer("q", False, suggestions=tuple(suggestions))))
+
+
+# ---- the answering sentence ----------------------------------------------------------------
+
+def test_the_answering_sentence_is_bold_in_telegram_and_marked_in_the_terminal() -> None:
+    quote = "The vote came first. The <wall> & pier cost 12 million. Then it rained."
+    mark = "The <wall> & pier cost 12 million."
+    citation = make_citation(quote=quote, highlight=mark, highlight_at=quote.index(mark))
+    [message] = render_html(answer_with(citation))
+    assert ("<blockquote>The vote came first. <b>The &lt;wall&gt; &amp; pier cost 12 million."
+            "</b> Then it rained.</blockquote>") in message
+    assert "“The vote came first. »" + mark + "« Then it rained.”" in render_text(
+        answer_with(citation))
+
+
+def test_a_quote_that_is_its_answering_sentence_is_not_marked() -> None:
+    citation = make_citation(quote="Only this.", highlight="Only this.", highlight_at=0)
+    assert "<b>" not in render_html(answer_with(citation))[0]
+    assert "»" not in render_text(answer_with(citation))
+
+
+def test_a_highlight_that_is_not_in_its_quote_is_ignored() -> None:
+    citation = make_citation(quote="One. Two.", highlight="Three.", highlight_at=5)
+    assert "<b>" not in render_html(answer_with(citation))[0]
+    assert "One. Two." in render_text(answer_with(citation))

@@ -1,21 +1,27 @@
-"""The one tokenizer for passages and questions, and the question-side typo map and synonyms."""
+"""The one tokenizer for passages and questions (stopwords from config/lexicon/stopwords.txt),
+the typo map, and word rarity; none of them keeps absurd "words" in memory."""
 
 from __future__ import annotations
 
 import pytest
 from helpers import shipped_index
 
+from bot.answer import shipped_model
+from bot.evidence import resolve
 from bot.index import passage_tokens
+from bot.question import read
 from bot.text import (
-    QUESTION_WORDS,
+    MAX_WORD_CHARS,
     TypoMap,
-    analyze_question,
+    sentence_words,
     specificity,
     stem,
-    synonyms_of,
     tokenize,
+    tokens_of,
     words,
 )
+
+QUESTION_WORDS = ("what", "when", "where", "who", "whom", "whose", "why", "how", "which")
 
 
 def test_inflections_share_one_stem() -> None:
@@ -73,9 +79,8 @@ def test_numbers_of_two_or_more_digits_are_content() -> None:
 @pytest.mark.parametrize(("typo", "meant"), [("Blinkin", "blinken"), ("balloom", "balloon")])
 def test_typos_in_questions_are_corrected_to_article_words(typo: str, meant: str) -> None:
     index = shipped_index()
-    terms = analyze_question(f"What about {typo}?", index.vocabulary, index.typos)
-    assert [(t.token, t.origin, t.word) for t in terms if t.origin != "synonym"] == [
-        (stem(meant), "typo", typo.casefold())]
+    terms = resolve(read(f"What about {typo}?"), index, shipped_model()).asked
+    assert [(t.token, t.origin, t.word) for t in terms] == [(stem(meant), "typo", typo.casefold())]
 
 
 def test_typo_map_never_corrects_short_words() -> None:
@@ -94,7 +99,7 @@ def test_typo_map_never_corrects_common_english_words() -> None:
 
 def test_a_common_word_absent_from_the_article_stays_as_asked() -> None:
     index = shipped_index()
-    terms = analyze_question("What's the weather in Paris?", index.vocabulary, index.typos)
+    terms = resolve(read("What's the weather in Paris?"), index, shipped_model()).asked
     assert (stem("weather"), "asked") in [(t.token, t.origin) for t in terms]
     assert all(t.origin == "asked" for t in terms)
 
@@ -109,21 +114,6 @@ def test_ties_go_to_the_more_frequent_word() -> None:
     assert TypoMap([("plant", 1), ("plans", 9)]).correct("plans") is None
     assert TypoMap([("bland", 1), ("blind", 9)]).correct("blund") == "blind"
     assert TypoMap([("bland", 9), ("blind", 1)]).correct("blund") == "bland"
-
-
-# ---- synonyms and weights ------------------------------------------------------------------
-
-def test_synonyms_are_symmetric_and_weighted_below_asked_words() -> None:
-    assert stem("visit") in synonyms_of(stem("trip"))
-    assert stem("trip") in synonyms_of(stem("visit"))
-    index = shipped_index()
-    terms = analyze_question("the trip", index.vocabulary, index.typos)
-    asked = [t for t in terms if t.origin == "asked"]
-    added = [t for t in terms if t.origin == "synonym"]
-    assert asked
-    assert added
-    assert all(t.token in index.vocabulary for t in added)
-    assert max(t.weight for t in added) < min(t.weight for t in asked)
 
 
 def test_rare_words_are_more_specific_than_common_ones() -> None:
@@ -145,69 +135,6 @@ def test_fast_zipf_frequency_equals_wordfreq_on_its_own_word_list() -> None:
     assert zipf_frequency("the") > 7 > zipf_frequency("fentanyl") > 0 == zipf_frequency("qzxv")
 
 
-@pytest.mark.parametrize(
-    ("question", "reads_as"),
-    [
-        ("What's the point of the trip?", "the purpose of"),
-        ("What is he hoping to achieve there?", "objective"),
-        ("What does Washington want to get out of it?", "objective"),
-        ("Did they meet at the same time?", "simultaneously"),
-        ("Can the two sides work together?", "cooperate"),
-        ("How will they get past the tensions?", "overcome"),
-        ("What's Blinken's job title?", "who is Blinken"),
-        ("Why was the trip put off?", "postponed"),
-        ("Why was the visit pushed back?", "postponed"),
-        ("What is Antony Blinken's role?", "who is Antony Blinken"),
-        ("What's the US secretary of state's name?", "who is the US secretary of state"),
-        ("what is the name of the microsoft founder?", "who is the microsoft founder?"),
-        ("How big a deal is this visit?", "how significant"),
-        ("what's the deal with the balloon", "what about the balloon"),
-        ("what does blinken want?", "what is the objective of blinken"),
-        ("is it a big deal", "significant"),
-        ("How should they deal with the tension?", "handle"),
-        ("do we know how the trip will turn out", "outcome"),
-        ("what are the sore spots", "sticking points"),
-        ("what have they been butting heads over", "clashing"),
-        ("are the two sides at odds", "clashing"),
-        ("when did an official this high up visit", "senior"),
-        ("whats still stuck between them, like the main sore points", "sticking points"),
-        ("what does it all come down to in the end", "depends on"),
-        ("what stands in the way of a deal", "is an obstacle"),
-        ("how do they wanna keep the rivalry from turning into a war", "want to prevent"),
-        ("what went wrong over the last few years", "past few years"),
-    ],
-)
-def test_idioms_are_read_literally(question: str, reads_as: str) -> None:
-    from bot.text import normalize_question
-
-    assert reads_as in normalize_question(question)
-
-
-def test_an_idiom_rewrite_leaves_other_questions_alone() -> None:
-    from bot.text import normalize_question
-
-    for question in ["What is the role of trust?", "Who hopes for a thaw?",
-                     "What did the officials work on?", "Is a trade deal likely?",
-                     "Did the talks turn to trade?", "How high are the stakes?",
-                     "When did he last go there?"]:
-        assert normalize_question(question) == question
-
-
-@pytest.mark.parametrize(
-    ("question", "holds"),
-    [("What's Blinken's job title?", ("Secretary of State", "official")),
-     ("What is Washington hoping to get out of this trip?", ("objective",))],
-)
-def test_idiomatic_questions_find_the_passage_that_answers(
-    question: str, holds: tuple[str, ...]
-) -> None:
-    from bot.answer import compose
-
-    answer = compose(question, shipped_index())
-    assert answer.answered
-    assert any(words in answer.citations[0].quote for words in holds)
-
-
 def test_typo_corrections_are_remembered_and_the_memory_is_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -225,47 +152,23 @@ def test_typo_corrections_are_remembered_and_the_memory_is_bounded(
         typos.correct(word)
     assert len(typos._memo) <= 3
 
+# ---- bounded by size -----------------------------------------------------------------------
 
-def test_whether_something_matters_is_its_significance_but_what_is_the_matter_is_not() -> None:
-    from bot.answer import compose
-    from bot.text import normalize_question
+def test_absurd_words_are_neither_stemmed_nor_remembered() -> None:
+    from bot import text
 
-    answer = compose("Why does the visit matter?", shipped_index())
-    assert answer.answered
-    assert "significance" in answer.citations[0].quote
-    assert normalize_question("What's the matter?") == "what is wrong?"
-    assert "matter" not in normalize_question("Will they talk, no matter what?")
-
-
-def test_markup_pasted_into_a_question_is_not_read_as_words() -> None:
-    from bot.text import normalize_question
-
-    read = normalize_question("What was the <b>spy balloon</b> incident? &amp; <i>now</i>")
-    assert "spy balloon" in read
-    assert "<b>" not in read
-    assert "amp" not in read
-    assert normalize_question("Is 3 < 5 & 6 > 2?") == "Is 3 < 5 & 6 > 2?"  # not markup
+    before = text._stem.cache_info().currsize
+    huge = "x" * (MAX_WORD_CHARS + 1)
+    assert stem(huge) == huge
+    assert specificity(huge) == text.SPECIFICITY_MAX
+    assert TypoMap([("balloon", 3)]).correct(huge + "s") is None
+    assert text._stem.cache_info().currsize == before
+    assert tokenize(f"{huge} balloons") == [huge, "balloon"]
 
 
-def test_a_typo_the_articles_cannot_explain_is_read_as_the_english_word_meant() -> None:
-    from bot.text import analyze_question
-
-    vocabulary = {"summit", "plan", "first"}
-    typos = TypoMap([(w, 3) for w in vocabulary])
-    terms = analyze_question("when was the summit originaly suposed to happen", vocabulary, typos)
-    # "suposed" is "supposed" and "originaly" "original", whose synonyms the articles use.
-    assert {"plan", "first"} <= {t.token for t in terms}
-    # A rare but real word is not a typo of a common one ("crashing", a synonym of collision).
-    collision = {stem("collision")}
-    asked = analyze_question("were they clashing", collision, TypoMap([("collision", 3)]))
-    assert [t.token for t in asked] == [stem("clashing")]
-
-
-@pytest.mark.parametrize(("asked", "written"), [
-    ("rebuilt", "rebuilding"),  # an irregular form the stemmer leaves alone
-    ("collide", "collision"),   # the verb asked, the noun written
-    ("restoring", "rebuilding"),
-    ("cancelled", "postponed"),
-])
-def test_asked_forms_reach_the_written_ones(asked: str, written: str) -> None:
-    assert stem(written) in synonyms_of(stem(asked))
+def test_reading_sentences_in_one_pass_gives_the_tokenizer_s_words() -> None:
+    for text in ["The U.S. and China met in 2019. It isn't over.", "Plain words. More words!",
+                 "Café ß Straße: 9.75 and X.25.", "’Quoted’ US policy. America."]:
+        spans = [(0, len(text) // 2), (len(text) // 2, len(text))]
+        assert sentence_words(text, spans) == [words(text[a:b]) for a, b in spans]
+        assert tokens_of(words(text)) == tokenize(text)
