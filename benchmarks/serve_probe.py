@@ -31,6 +31,7 @@ import psutil  # type: ignore[import-untyped]  # noqa: E402
 
 from bot.__main__ import quiet_builds  # noqa: E402
 from bot.index_cache import IndexCache, entry_key, folder_files  # noqa: E402
+from bot.knowledge import Limits  # noqa: E402
 from bot.render import render_html  # noqa: E402
 from bot.serving import KnowledgeService  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
@@ -112,9 +113,11 @@ def probe(folder: Path, cache_dir: Path, questions: list[str], started: float) -
     one that must rebuild (a file changed) and one the cache serves (the file changed back)."""
     imported = time.perf_counter()
     base_mb = psutil.Process().memory_info().rss / 1e6
-    settings = load_settings(knowledge_dir=folder, cache_dir=cache_dir)
+    settings = load_settings(knowledge_dir=folder, cache_dir=cache_dir,
+                             max_file_mb=1 << 20, max_knowledge_mb=1 << 20)
     # A cache entry is keyed by the code too: an edit of it meanwhile means a rebuild here.
-    key = entry_key(folder_files(folder), settings.k1, settings.b)
+    limits = Limits.from_megabytes(settings.max_file_mb, settings.max_knowledge_mb)
+    key = entry_key(folder_files(folder, limits), settings.k1, settings.b)
     cached = IndexCache(cache_dir).path_for(key).exists()
     starting = time.perf_counter()
     service = KnowledgeService.from_settings(settings)
