@@ -15,6 +15,8 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     MessageEntity,
     ReplyParameters,
     Update,
@@ -465,3 +467,42 @@ def _message(text: str) -> dict[str, object]:
         "from": {"id": USER, "is_bot": False, "first_name": "Ann"},
         "text": text,
     }
+
+
+async def test_inline_buttons_come_back_as_callback_queries_answered_once(
+    api: FakeBotApi, bot: Bot
+) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="remove:1"),
+                                      InlineKeyboardButton("No", callback_data="keep")]])
+    sent = await bot.send_message(USER, "Remove it?", reply_markup=keyboard)
+    assert api.message(USER, sent.message_id)["reply_markup"]["inline_keyboard"][0][1] == {
+        "text": "No", "callback_data": "keep"}
+    query_id = api.press_button(USER, sent.message_id, "remove:1")
+    [update] = await bot.get_updates(timeout=0)
+    query = update.callback_query
+    assert query is not None
+    assert query.id == query_id
+    assert query.data == "remove:1"
+    assert query.message is not None
+    assert query.message.message_id == sent.message_id
+    assert query.from_user.id == USER
+    assert await bot.answer_callback_query(query_id, text="Removed")
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query(query_id)  # one answer per query
+    assert [a["text"] for a in api.callback_answers] == ["Removed"]
+    with pytest.raises(ValueError, match="no button"):
+        api.press_button(USER, sent.message_id, "forged")  # no client could send it
+
+
+async def test_callback_data_over_64_bytes_and_markup_edits(api: FakeBotApi, bot: Bot) -> None:
+    too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="é" * 33)]])
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
+        await bot.send_message(USER, "hi", reply_markup=too_long)
+    sent = await bot.send_message(USER, "Was this helpful?", reply_markup=InlineKeyboardMarkup(
+        [[InlineKeyboardButton("👍", callback_data="up")]]))
+    edited = await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=None)
+    assert not isinstance(edited, bool)
+    assert edited.reply_markup is None
+    assert "reply_markup" not in api.message(USER, sent.message_id)
+    with pytest.raises(BadRequest, match="not modified"):
+        await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=None)

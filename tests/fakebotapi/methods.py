@@ -65,6 +65,7 @@ class BotApiMethods(World):
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "answercallbackquery": self._answer_callback_query,
+            "editmessagereplymarkup": self._edit_message_reply_markup,
             "close": lambda _: True,
             "logout": lambda _: True,
         }
@@ -186,7 +187,7 @@ class BotApiMethods(World):
         fields |= {"entities": parsed.entities} if parsed.entities else {}
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:  # only these are echoed
-            fields["reply_markup"] = markup
+            fields["reply_markup"] = check_inline_keyboard(markup)
         message = self.new_message(state, self.bot_user, reply_to, thread_id, fields)
         self.sent_messages.append(self._record(params, parsed, message))
         return message
@@ -202,6 +203,8 @@ class BotApiMethods(World):
             raise ApiError(400, "Bad Request: message can't be edited")
         parsed = self._message_text(params)
         markup = params.get("reply_markup") or None
+        if isinstance(markup, dict):
+            check_inline_keyboard(markup)
         old = (message.get("text"), message.get("entities", []), message.get("reply_markup"))
         if (parsed.text, parsed.entities, markup) == old:
             raise ApiError(400, _NOT_MODIFIED)
@@ -250,8 +253,35 @@ class BotApiMethods(World):
         return self.my_commands(params.get("scope"), str(params.get("language_code") or ""))
 
     def _answer_callback_query(self, params: JSON) -> bool:
+        query_id = str(params.get("callback_query_id") or "")
+        if query_id not in self.open_callbacks:
+            # Unknown, or answered already: Telegram accepts one answer per query.
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or "
+                                "query ID is invalid")
+        self.open_callbacks.discard(query_id)
+        text = str(params.get("text") or "")
+        if len(text) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.callback_answers.append(params)
         return True
+
+    def _edit_message_reply_markup(self, params: JSON) -> JSON | bool:
+        if params.get("inline_message_id"):
+            return True
+        state = self._chat_of(params)
+        message = state.messages.get(as_int(params.get("message_id"), "message_id"))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if message["from"]["id"] != self.bot_user["id"]:
+            raise ApiError(400, "Bad Request: message can't be edited")
+        markup = params.get("reply_markup") or None
+        if isinstance(markup, dict):
+            check_inline_keyboard(markup)
+        if markup == message.get("reply_markup"):
+            raise ApiError(400, _NOT_MODIFIED)
+        message.pop("reply_markup", None)
+        message |= {"reply_markup": markup} if markup else {}
+        return message
 
     def _set_webhook(self, params: JSON) -> bool:
         self.webhook_url = str(params.get("url") or "")
@@ -283,3 +313,21 @@ class BotApiMethods(World):
             if update_type(u) in allowed or (not allowed and update_type(u) not in _OPT_IN_UPDATES)
         ]
         return self._pending
+
+
+def check_inline_keyboard(markup: JSON) -> JSON:
+    """An inline keyboard as Telegram checks it: rows of buttons, each with a text and one
+    action; callback_data of 1 to 64 bytes."""
+    rows = markup.get("inline_keyboard")
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise ApiError(400, "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup "
+                            "should be an Array of Arrays")
+    for row in rows:
+        for button in row:
+            if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+                raise ApiError(400, "Bad Request: text buttons are unallowed in the inline "
+                                    "keyboard")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+    return markup

@@ -38,6 +38,8 @@ class World:
         self.log: list[LogEntry] = []
         self._chats: dict[int, ChatState] = {}
         self._users: dict[int, JSON] = {}
+        self._callback_ids = 0
+        self.open_callbacks: set[str] = set()  # callback queries not answered yet
         self._pending: list[JSON] = []
         self._last_update_id = 0
         self._changed = asyncio.Event()
@@ -137,6 +139,28 @@ class World:
         if not message["entities"]:
             del message["entities"]
         return self.queue_update({"edited_message": dict(message)})
+
+    def press_button(self, chat_id: int, message_id: int, data: str, *,
+                     from_user: JSON | int | None = None) -> str:
+        """Queue a callback_query update: a user pressed the inline button of one of the bot's
+        messages whose callback_data is `data`; return the query's id (which the bot must
+        answer, once, with answerCallbackQuery). Raises if the message has no such button, as
+        no client could send that data."""
+        state = self._state(chat_id)
+        message = state.messages.get(message_id)
+        if message is None:
+            raise ValueError(f"chat {chat_id} has no message {message_id}")
+        buttons = [button for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+                   for button in row]
+        if not any(button.get("callback_data") == data for button in buttons):
+            raise ValueError(f"message {message_id} has no button with callback_data {data!r}")
+        self._callback_ids += 1
+        query_id = str(self._callback_ids)
+        self.open_callbacks.add(query_id)
+        self.queue_update({"callback_query": {
+            "id": query_id, "from": self._sender(state, from_user),
+            "message": dict(message), "chat_instance": str(chat_id), "data": data}})
+        return query_id
 
     def queue_update(self, update: JSON) -> int:
         """Queue a raw Update for getUpdates (update_id is added if missing); return its id.
