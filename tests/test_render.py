@@ -79,8 +79,10 @@ def test_the_answer_quote_is_in_a_blockquote_with_its_source() -> None:
     assert message.startswith("<blockquote>")
     c = answer.citations[0]
     assert quoted([message]) == [" ".join(c.quote.split())]
-    assert html.escape(c.title) in message
+    assert html.escape(c.short_title) in message
+    assert c.title not in message  # the long title would double the footnote
     assert f"paragraph {c.paragraph}" in message
+    assert "Al-Jazeera" in message  # the source, from "(Courtesy: Al-Jazeera)"
 
 
 def test_related_passages_go_in_an_expandable_blockquote() -> None:

@@ -1,0 +1,129 @@
+"""Example questions a knowledge base answers, made from its own text: for a greeting, for
+small talk and for a refusal ("you could ask…"), in the terminal and on Telegram.
+
+Made the same way for any subject: a title or heading that is itself a question, then, section
+by section in reading order, the most specific pair of words that stand together in the
+section's first paragraphs ("spy balloon", "Haber process", "penalty shoot-out"), asked about.
+Each is kept only if the bot answers it, quoting the passage it was made from; each quotes
+another passage, so the examples show the breadth of what can be asked. Worked out once per
+index (a few dozen answers, milliseconds each) by the service that serves it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from bot.answer import DEFAULT_OPTIONS, AnswerOptions, compose
+from bot.index import Index
+from bot.knowledge import Passage
+from bot.lexicon import Lexicon, general
+from bot.text import SPECIFICITY_MAX, specificity, word_reading
+
+LIMIT = 4  # how many a greeting shows
+MAX_CANDIDATES = 24  # each is answered once: a cap keeps a large knowledge base cheap
+PASSAGES_PER_SECTION = 3  # where a section says what it is about
+_SPAN = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
+_TITLE_PARTS = re.compile(r"[:|]")
+_QUOTES = " \t\n\"“”‘'«»"
+
+
+def example_questions(index: Index, options: AnswerOptions = DEFAULT_OPTIONS,
+                      lexicon: Lexicon | None = None, limit: int = LIMIT) -> tuple[str, ...]:
+    """Up to `limit` questions the bot answers from `index`, each quoting another passage."""
+    lexicon = lexicon or general()
+    chosen: list[str] = []
+    quoted: set[str] = set()
+    for n, (question, phrase) in enumerate(_candidates(index, lexicon)):
+        if n == MAX_CANDIDATES or len(chosen) == limit:
+            break
+        answer = compose(question, index, (), options, lexicon)
+        if not answer.answered:
+            continue
+        first = answer.citations[0]
+        if first.passage_id in quoted or (phrase and phrase.casefold() not in
+                                          first.quote.casefold()):
+            continue
+        quoted.add(first.passage_id)
+        chosen.append(question)
+    return tuple(chosen)
+
+
+def _candidates(index: Index, lexicon: Lexicon) -> Iterator[tuple[str, str]]:
+    """(question, the phrase its answer must quote, or "") in the order they are tried."""
+    knowledge = index.knowledge
+    for document in knowledge.documents:
+        for part in _TITLE_PARTS.split(document.title):
+            if part.strip().endswith("?") and len(part.split()) >= 3:
+                yield " ".join(part.split()), ""
+    for heading in index.sections:
+        if heading.strip().endswith("?") and len(heading.split()) >= 3:
+            yield heading.strip(), ""
+    where = "the article" if len(knowledge.documents) == 1 else "the articles"
+    seen: set[str] = set()
+    for passages in _sections(knowledge.passages):
+        phrase = _best_phrase(passages[:PASSAGES_PER_SECTION], index, lexicon, seen)
+        if phrase:
+            seen.add(phrase.casefold())
+            shown = phrase if phrase[:1].isupper() else f"the {phrase}"
+            yield f"What does {where} say about {shown}?", phrase
+
+
+def _sections(passages: Sequence[Passage]) -> Iterator[list[Passage]]:
+    """The passages in runs of one document's section, in reading order."""
+    run: list[Passage] = []
+    for passage in passages:
+        if run and (passage.document is not run[0].document
+                    or passage.section != run[0].section):
+            yield run
+            run = []
+        run.append(passage)
+    if run:
+        yield run
+
+
+def _best_phrase(passages: Sequence[Passage], index: Index, lexicon: Lexicon,
+                 seen: set[str]) -> str:
+    """The most specific pair of content words that stand side by side (nothing but a space
+    between them) in these passages, as written; "" if none. Specific: rare among the
+    knowledge base's passages (what every paragraph names is no subject of one) and in
+    English at large (a name, a term of the trade)."""
+    best, best_score = "", 0.0
+    for passage in passages:
+        for phrase, score in _pairs(passage.text, index, lexicon):
+            if score > best_score and phrase.casefold() not in seen:
+                best, best_score = phrase, score
+    return best
+
+
+def _pairs(text: str, index: Index, lexicon: Lexicon) -> Iterator[tuple[str, float]]:
+    """The names of things in `text`: the last one or two words of each run of content words
+    that a determiner opens ("a "Chinese *spy balloon*"", "the flow of *fentanyl*"), where
+    the head word of a name usually stands, each with how specific it is."""
+    determiners = lexicon.phrases("determiner")
+    run: list[tuple[str, float]] = []  # content words in a row, after a determiner
+    after_determiner = False
+    end = 0
+    for match in _SPAN.finditer(text):
+        joined = not text[end : match.start()].strip(_QUOTES)  # only spaces or quotes between
+        word = match.group().casefold().replace("’", "'")
+        token = word_reading(word)[0]
+        content = (bool(token) and len(word) >= 3 and word not in lexicon.question_words
+                   and not word.endswith("'s"))  # "Xi's scheduled": a possessive names none
+        if run and not (joined and content):
+            yield _phrase(run[-2:])
+            run = []
+        if content and (run or (after_determiner and joined)):
+            run.append((match.group(), index.idf_of(token) / index.max_idf
+                        + specificity(word) / SPECIFICITY_MAX))
+        after_determiner = (word,) in determiners
+        end = match.end()
+    if run:
+        yield _phrase(run[-2:])
+
+
+def _phrase(words: list[tuple[str, float]]) -> tuple[str, float]:
+    # Two capitalised words, or two lower-case ones, are more often one name or one thing
+    # than a capitalised one beside a lower-case one ("Chinese spy").
+    alike = len(words) == 2 and words[0][0][:1].isupper() == words[1][0][:1].isupper()
+    return " ".join(w for w, _ in words), sum(weight for _, weight in words) + 0.5 * alike
