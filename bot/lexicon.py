@@ -17,9 +17,11 @@ from bot.vocabulary import Rule, read_rules, read_words
 
 KINDS = frozenset({"time", "quantity", "place", "person", "reason", "speech"})
 INTENTS = frozenset({"more", "overview", "text", "filler", "anaphora", "deixis", "continuation",
-                     "yesno", "opening", "negation", "determiner"})
+                     "yesno", "negation", "determiner"})
 SMALL_TALK = frozenset({"greeting", "thanks", "acknowledgement", "farewell", "wellbeing",
                         "identity", "abilities"})
+# Small talk that may open a question without asking anything: "ok, so why…", "thanks! and…".
+FILLER_TALK = frozenset({"greeting", "thanks", "acknowledgement"})
 KNOWLEDGE_SYNONYMS = SYNONYMS_FILE  # the knowledge folder's own vocabulary, at its top
 GAP = 4  # how many words `...` in a cue pattern stands for, at most
 
@@ -200,6 +202,8 @@ def general(folder: Path = LEXICON_DIR) -> Lexicon:
         intents.setdefault(rule.right[0][0], set()).update(rule.left)
     small_talk = {phrase: rule.right[0][0] for rule in read_rules(
         folder / "smalltalk.txt", targets=SMALL_TALK) for phrase in rule.left}
+    intents.setdefault("filler", set()).update(
+        phrase for phrase, kind in small_talk.items() if kind in FILLER_TALK)
     return Lexicon(
         synonyms=Synonyms.of(rule.left for rule in [*synonyms, *phrases] if not rule.one_way),
         shorthand=Rewrites(_rewrite_pairs(shorthand), by_stem=False),

@@ -291,23 +291,12 @@ def _talk_at(said: list[re.Match[str]], phrases: Mapping[Phrase, str],
     return None
 
 
-def opens_question(text: str, lexicon: Lexicon | None = None) -> bool:
-    """Whether `text` opens the way a question does ("why…", "is it…", "and who…", "tell me
-    …"), after any words that open a message without asking anything ("ok so why…")."""
-    lexicon = lexicon or general()
-    said = _without_fillers(words(text[:200]), lexicon)
-    openings = lexicon.phrases("opening") | lexicon.phrases("yesno") | \
-        lexicon.phrases("continuation")
-    longest = max((len(p) for p in openings), default=0)
-    return any(tuple(said[:n]) in openings for n in range(1, longest + 1))
-
-
 def parts(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """The questions a message asks, in order, each once: it is cut after each question mark
     that ends a question of its own ("Why was it postponed? Who is Xi meeting?"). A piece
     that asks nothing of its own ("Really?") goes with the question after it, and what
-    follows the last question mark with that question unless it opens one ("…? and why"). A
-    message with one question is one part; one with none (a pasted text) is one part too."""
+    follows the last question mark with that question. A message with one question is one
+    part; one with none (a pasted text) is one part too."""
     lexicon = lexicon or general()
     bounds = [m.end() for m in _QUESTION_END.finditer(text)]
     starts = [0, *bounds]
@@ -322,9 +311,11 @@ def parts(text: str, lexicon: Lexicon | None = None) -> list[str]:
             pending = start
         if not content_words(piece) and not last:
             continue  # "Really? Why…": read with the question after it
-        if last and found and not piece.rstrip().endswith(("?", "？")) and \
-                not opens_question(piece, lexicon):
-            found[-1] = (found[-1][0], end)  # "…? thanks a lot": part of the last question
+        if last and found and not piece.rstrip().endswith(("?", "？")):
+            # "…? thanks a lot", "…? hasn't anyone gone since": without its own question mark
+            # a tail is read with the question before it (measured: as a question of its
+            # own it is answered worse, leaning on that one anyway).
+            found[-1] = (found[-1][0], end)
         else:
             found.append((pending, end))
         pending = None
