@@ -23,6 +23,8 @@ from bot.text import SPECIFICITY_MAX, specificity, word_reading
 LIMIT = 4  # how many a greeting shows
 MAX_CANDIDATES = 24  # each is answered once: a cap keeps a large knowledge base cheap
 PASSAGES_PER_SECTION = 3  # where a section says what it is about
+PHRASES_PER_SECTION = 3
+RARE = 2.5  # the specificity of a word English hardly uses (Zipf frequency 4 or less)
 _SPAN = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
 _TITLE_PARTS = re.compile(r"[:|]")
 _QUOTES = " \t\n\"“”‘'«»"
@@ -60,13 +62,20 @@ def _candidates(index: Index, lexicon: Lexicon) -> Iterator[tuple[str, str]]:
         if heading.strip().endswith("?") and len(heading.split()) >= 3:
             yield heading.strip(), ""
     where = "the article" if len(knowledge.documents) == 1 else "the articles"
+    # The best name of each section in turn, then the second best of each, and so on: the
+    # examples spread over the articles.
+    ranked = [_phrases(passages[:PASSAGES_PER_SECTION], index, lexicon)
+              for passages in _sections(knowledge.passages)]
     seen: set[str] = set()
-    for passages in _sections(knowledge.passages):
-        phrase = _best_phrase(passages[:PASSAGES_PER_SECTION], index, lexicon, seen)
-        if phrase:
+    for round_ in range(PHRASES_PER_SECTION):
+        for phrases in ranked:
+            if round_ >= len(phrases) or phrases[round_].casefold() in seen:
+                continue
+            phrase = phrases[round_]
             seen.add(phrase.casefold())
             shown = phrase if phrase[:1].isupper() else f"the {phrase}"
             yield f"What does {where} say about {shown}?", phrase
+    yield f"What is {where} about?", ""  # answered by any knowledge base: the last resort
 
 
 def _sections(passages: Sequence[Passage]) -> Iterator[list[Passage]]:
@@ -82,48 +91,53 @@ def _sections(passages: Sequence[Passage]) -> Iterator[list[Passage]]:
         yield run
 
 
-def _best_phrase(passages: Sequence[Passage], index: Index, lexicon: Lexicon,
-                 seen: set[str]) -> str:
-    """The most specific pair of content words that stand side by side (nothing but a space
-    between them) in these passages, as written; "" if none. Specific: rare among the
-    knowledge base's passages (what every paragraph names is no subject of one) and in
-    English at large (a name, a term of the trade)."""
-    best, best_score = "", 0.0
+def _phrases(passages: Sequence[Passage], index: Index, lexicon: Lexicon) -> list[str]:
+    """The names of things in these passages, most specific first: rare among the knowledge
+    base's passages (what every paragraph names is no subject of one) and in English at large
+    (a name, a term of the trade)."""
+    scored: dict[str, tuple[float, str]] = {}
     for passage in passages:
         for phrase, score in _pairs(passage.text, index, lexicon):
-            if score > best_score and phrase.casefold() not in seen:
-                best, best_score = phrase, score
-    return best
+            key = phrase.casefold()
+            if score > 0 and score > scored.get(key, (0.0, ""))[0]:
+                scored[key] = (score, phrase)
+    return [phrase for _, phrase in sorted(scored.values(), key=lambda item: -item[0])]
 
 
 def _pairs(text: str, index: Index, lexicon: Lexicon) -> Iterator[tuple[str, float]]:
     """The names of things in `text`: the last one or two words of each run of content words
     that a determiner opens ("a "Chinese *spy balloon*"", "the flow of *fentanyl*"), where
-    the head word of a name usually stands, each with how specific it is."""
+    the head word of a name usually stands, each with how specific it is. A word that a
+    determiner or a pronoun follows takes an object ("fits *like* a key", "the metals
+    *inside* them"): it ends the name before it."""
     determiners = lexicon.phrases("determiner")
+    objects = determiners | lexicon.phrases("anaphora")
+    spans = list(_SPAN.finditer(text))
+    said = [m.group().casefold().replace("’", "'") for m in spans]
     run: list[tuple[str, float]] = []  # content words in a row, after a determiner
-    after_determiner = False
-    end = 0
-    for match in _SPAN.finditer(text):
-        joined = not text[end : match.start()].strip(_QUOTES)  # only spaces or quotes between
-        word = match.group().casefold().replace("’", "'")
+    for i, match in enumerate(spans):
+        word = said[i]
+        joined = i > 0 and not text[spans[i - 1].end() : match.start()].strip(_QUOTES)
         token = word_reading(word)[0]
         content = (bool(token) and len(word) >= 3 and word not in lexicon.question_words
-                   and not word.endswith("'s"))  # "Xi's scheduled": a possessive names none
+                   and not word.endswith("'s")  # "Xi's scheduled": a possessive names none
+                   and not (i + 1 < len(said) and (said[i + 1],) in objects))
         if run and not (joined and content):
             yield _phrase(run[-2:])
             run = []
-        if content and (run or (after_determiner and joined)):
+        if content and (run or (joined and (said[i - 1],) in determiners)):
             run.append((match.group(), index.idf_of(token) / index.max_idf
                         + specificity(word) / SPECIFICITY_MAX))
-        after_determiner = (word,) in determiners
-        end = match.end()
     if run:
         yield _phrase(run[-2:])
 
 
 def _phrase(words: list[tuple[str, float]]) -> tuple[str, float]:
     # Two capitalised words, or two lower-case ones, are more often one name or one thing
-    # than a capitalised one beside a lower-case one ("Chinese spy").
-    alike = len(words) == 2 and words[0][0][:1].isupper() == words[1][0][:1].isupper()
-    return " ".join(w for w, _ in words), sum(weight for _, weight in words) + 0.5 * alike
+    # than a capitalised one beside a lower-case one ("Chinese spy"); one word alone names a
+    # thing only if it is rare in English ("fentanyl", not "away").
+    phrase = " ".join(w for w, _ in words)
+    if len(words) == 1:
+        return phrase, words[0][1] - 1.0 if specificity(phrase.casefold()) >= RARE else 0.0
+    alike = words[0][0][:1].isupper() == words[1][0][:1].isupper()
+    return phrase, words[0][1] + words[1][1] + 0.5 * alike
