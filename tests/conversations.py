@@ -8,7 +8,8 @@ from pathlib import Path
 from helpers import write_folder
 
 CHEMISTRY = """---
-title: "The enzyme that runs the world: how catalysts shape industry and every living cell - Science Weekly"
+title: "The enzyme that runs the world: how catalysts shape industry and every living cell -
+  Science Weekly"
 source: Science Weekly
 published: 2024-03-05
 url: https://example.test/catalysts

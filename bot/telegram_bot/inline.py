@@ -23,7 +23,7 @@ from bot.serving import KnowledgeService
 from bot.telegram_bot import journal
 from bot.telegram_bot.runtime import runtime_of
 from bot.telegram_bot.sending import with_retries
-from bot.titles import cut
+from bot.titles import cut, short_section
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,8 @@ def _answer_cards(answer: Answer, key: tuple[str, ...], limit: int,
     quote and its footnote under the question. `key` makes the cards' ids."""
     found = []
     for citation in answer.citations[: max(limit, 0)]:
-        shown = title or citation.section or citation.short_title or citation.title
+        shown = title or (short_section(citation.section) if citation.section else
+                          citation.short_title or citation.title)
         found.append(_card(_id(*key, citation.passage_id), cut(shown, TITLE_CHARS),
                            _description(citation),
                            _message(replace(answer, citations=(citation,)))))
