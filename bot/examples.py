@@ -23,6 +23,7 @@ from bot.text import SPECIFICITY_MAX, specificity, word_reading
 LIMIT = 4  # how many a greeting shows
 MAX_CANDIDATES = 24  # each is answered once: a cap keeps a large knowledge base cheap
 PASSAGES_PER_SECTION = 3  # where a section says what it is about
+MAX_SECTIONS = 12  # sections looked at: enough for the examples, few on a large base
 PHRASES_PER_SECTION = 3
 RARE = 2.5  # the specificity of a word English hardly uses (Zipf frequency 4 or less)
 _SPAN = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
@@ -65,7 +66,7 @@ def _candidates(index: Index, lexicon: Lexicon) -> Iterator[tuple[str, str]]:
     # The best name of each section in turn, then the second best of each, and so on: the
     # examples spread over the articles.
     ranked = [_phrases(passages[:PASSAGES_PER_SECTION], index, lexicon)
-              for passages in _sections(knowledge.passages)]
+              for passages in _spread(_sections(knowledge.passages), MAX_SECTIONS)]
     seen: set[str] = set()
     for round_ in range(PHRASES_PER_SECTION):
         for phrases in ranked:
@@ -75,7 +76,24 @@ def _candidates(index: Index, lexicon: Lexicon) -> Iterator[tuple[str, str]]:
             seen.add(phrase.casefold())
             shown = phrase if phrase[:1].isupper() else f"the {phrase}"
             yield f"What does {where} say about {shown}?", phrase
-    yield f"What is {where} about?", ""  # answered by any knowledge base: the last resort
+    verb = "is" if len(knowledge.documents) == 1 else "are"
+    yield f"What {verb} {where} about?", ""  # answered by any knowledge base: the last resort
+
+
+def _spread(sections: Iterator[list[Passage]], limit: int) -> list[list[Passage]]:
+    """Up to `limit` sections, taken from the documents in turn (the first section of each,
+    then the second of each, …) so that examples come from as many articles as they can."""
+    by_document: dict[str, list[list[Passage]]] = {}
+    for section in sections:
+        by_document.setdefault(section[0].document.id, []).append(section)
+    chosen: list[list[Passage]] = []
+    for round_ in range(limit):
+        for found in by_document.values():
+            if round_ < len(found):
+                chosen.append(found[round_])
+                if len(chosen) == limit:
+                    return chosen
+    return chosen
 
 
 def _sections(passages: Sequence[Passage]) -> Iterator[list[Passage]]:

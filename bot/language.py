@@ -29,6 +29,9 @@ from bot.vocabulary import VocabularyError
 LANGUAGES_FILE = LEXICON_DIR / "languages.txt"
 TOP_WORDS = 2000  # a language's most frequent words: its function words and then some
 MIN_KNOWN = 2  # words of a text its language's list must hold, for the words to decide
+# ...and the share of a text's words: a language's 2,000 commonest words make up over half of
+# any text in it, and a few percent of a list of names or made-up words.
+MIN_SHARE = 0.25
 MARGIN = 2.0  # log10: the winner a hundred times likelier than the next language
 UNLISTED = -7.0  # log10 frequency of a word beyond a language's list
 MAX_CHARS = 4000  # enough of a text to tell its language
@@ -66,7 +69,7 @@ def languages(path: Path = LANGUAGES_FILE) -> tuple[Language, ...]:
 def detect(text: str) -> Language | None:
     """The language `text` (an article, a sample of one) is written in, or None when it cannot
     be told: no letters, letters of no listed script, or words that no language's list holds
-    enough of, or that two languages hold alike."""
+    enough of (a quarter), or that two languages hold alike."""
     candidates, said = _by_script(text)
     modelled = [lang for lang in candidates if _frequencies(lang.code)]
     if len(candidates) == 1 or (candidates and not modelled):
@@ -77,7 +80,8 @@ def detect(text: str) -> Language | None:
         return None
     (best, known), lang = scored[0]
     runner_up = scored[1][0][0] if len(scored) > 1 else -math.inf
-    return lang if known >= MIN_KNOWN and best - runner_up >= MARGIN else None
+    decided = known >= max(MIN_KNOWN, MIN_SHARE * len(said)) and best - runner_up >= MARGIN
+    return lang if decided else None
 
 
 def foreign(text: str, reads: Language) -> bool:

@@ -56,3 +56,11 @@ def test_foreign_is_relative_to_the_language_the_articles_are_in() -> None:
     assert not foreign("Pourquoi la visite a-t-elle été reportée ?", FRENCH)
     assert named("fr") == "French"
     assert named("xx") == "xx"
+
+
+def test_a_text_of_names_or_made_up_words_is_no_language() -> None:
+    from corpora import words
+
+    assert detect(" ".join(words(400, seed=3))) is None  # "lv" won on the likelihood alone
+    assert detect("Xi Jinping, Bill Gates, Antony Blinken, Wang Yi, Beijing, Washington. " * 5) \
+        is None
