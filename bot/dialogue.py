@@ -55,7 +55,8 @@ def respond(text: str, turn: Turn | None, index: Index,
     """The answer to a message, read in the conversation `turn` (None: a new one), and where
     the conversation stands after it. A message of several questions is answered question by
     question, each read in the conversation as the one before it left it; its answer's own
-    fields are the first question's, and `parts` holds each one's."""
+    fields are the first question's (but `context`, what a follow-up is read with: the
+    last one's), and `parts` holds each one's."""
     lexicon = lexicon or general()
     text = text.strip()
     questions = parts(text, lexicon)

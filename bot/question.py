@@ -238,6 +238,7 @@ def _opens_sentence(text: str, match: re.Match[str]) -> bool:
 _WORD_SPAN = re.compile(r"\w+(?:['’]\w+)*")
 # What ends a phrase of small talk that opens a message: "Thanks! ...", "ok, ...", "hi - ...".
 _AFTER_TALK = re.compile(r"\s*(?:[,.!?;:…]|\s[-–—])[\s,.!?;:…\-–—]*")
+_SPACE_BEFORE_MARK = re.compile(r" ([?!.,;:？])")  # "Why <b>now</b>?" read as "Why now ?"
 # Where one question of several ends.
 _QUESTION_END = re.compile(r"[?？]+")
 # The kind a message of several small-talk phrases gets: the one that asks the most of the bot.
@@ -333,4 +334,4 @@ def as_heading(question: str, limit: int = 100) -> str:
     if "<" in text or "&" in text:
         text = html.unescape(_MARKUP_TAG.sub(" ", text))
     text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
-    return cut(" ".join(text.split()), limit)
+    return cut(_SPACE_BEFORE_MARK.sub(r"\1", " ".join(text.split())), limit)
