@@ -149,14 +149,12 @@ def article_service(squad: Path, article: str,
 
 
 def ask_in_conversation(service: KnowledgeService, q: Question) -> Answer:
-    """Ask the earlier questions first, as a person would in a chat, then the question."""
+    """Ask the earlier questions first, as a person would in a chat (`chat --json`), then
+    the question."""
     turn: Turn | None = None
-    depth = service.options.context_depth
     answer: Answer | None = None
     for text in (*q.previous, q.question):
-        context = turn.follow_up_context(depth) if turn else ()
-        answer = service.ask(text, context)
-        turn = Turn(text, answer.context)
+        answer, turn = service.respond(text, turn)
     assert answer is not None
     return answer
 

@@ -22,6 +22,7 @@ from bot.lexicon import Lexicon, general
 from bot.model import AnswerModel
 from bot.overview import leads
 from bot.question import Intent, Query, read
+from bot.titles import short_title
 
 # What a passage holds of the question, in its own words, as synonyms or in its headings.
 _HELD = [FEATURES.index(f) for f in ("coverage", "synonym_only", "heading_only")]
@@ -42,6 +43,9 @@ class AnswerOptions:
     model: AnswerModel | None = None
 
 
+DEFAULT_OPTIONS = AnswerOptions()
+
+
 @dataclass(frozen=True, slots=True)
 class Citation:
     """Where a quote comes from. `quote` is a verbatim substring of the document's text, and
@@ -59,21 +63,32 @@ class Citation:
     trimmed_end: bool = False
     highlight: str = ""
     highlight_at: int = 0
+    short_title: str = ""  # the title as a footnote names it (front matter `short_title`)
+    source: str | None = None  # who published it ("Al-Jazeera"), from the document
+    published: str | None = None  # when, as the document gives it ("2023-06-16")
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The outcome of one question: quotes with citations, or a refusal with suggestions."""
+    """The outcome of one message: quotes with citations, or a refusal or a reply with
+    example questions (`suggestions`). A message that asked several questions has an answer
+    per question in `parts` (at most `MAX_PARTS`), and its own fields are the first part's."""
 
     question: str
     answered: bool
     citations: tuple[Citation, ...] = ()
     suggestions: tuple[str, ...] = ()
-    reason: str = "answered"  # answered | empty | not_covered | no_fact | no_more
+    # answered | empty | not_covered | no_fact | no_more | small_talk | other_language
+    reason: str = "answered"
     scope: str = "the article"
     # What a follow-up to this answer is read with besides its question: the earlier questions
     # it was read with (for an overview, the lead it quoted).
     context: tuple[str, ...] = field(default=())
+    intent: Intent = Intent.QUESTION  # how the question was read
+    small_talk: str = ""  # its kind ("greeting", "thanks", ...; smalltalk.txt), for small talk
+    language: str = ""  # the language the articles are in, for a question in another one
+    parts: tuple[Answer, ...] = ()  # one answer per question, when the message asked several
+    unanswered_parts: int = 0  # questions of the message beyond `MAX_PARTS`, not answered
 
 
 def shipped_model() -> AnswerModel:
@@ -87,13 +102,16 @@ def compose(
     context: Sequence[str] = (),
     options: AnswerOptions = AnswerOptions(),
     lexicon: Lexicon | None = None,
+    shown: Sequence[str] = (),
 ) -> Answer:
     """Answer `question` from `index`, reading it with `context` (earlier questions, newest
-    first) when it is a follow-up, and with `lexicon` (the knowledge base's vocabulary)."""
+    first) when it is a follow-up, and with `lexicon` (the knowledge base's vocabulary).
+    `shown`: the passages (ids) the conversation has quoted on its subject so far, which a
+    request for more goes on from."""
     lexicon = lexicon or general()
     query = read(question, tuple(context)[: options.context_depth], lexicon)
     if query.intent is Intent.MORE:
-        return more_answer(query, index, options, lexicon)
+        return more_answer(query, index, options, lexicon, shown)
     if query.intent is Intent.OVERVIEW and index.passages:
         return overview_answer(question, index, options)
     return decide(evaluate(query, index, options, lexicon), index, options)
@@ -157,8 +175,7 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     model = options.model or shipped_model()
     query = evidence.query
     used = tuple(q.text for q in query.context) if evidence.terms.context else ()
-    refusal = Answer(query.text, False, suggestions=suggestions(index), scope=scope_of(index),
-                     context=used)
+    refusal = Answer(query.text, False, scope=scope_of(index), context=used)
     if not query.has_content and not used:
         return replace(refusal, reason="empty")
     if not _acceptable(evidence, model, options):
@@ -174,58 +191,92 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     return Answer(query.text, True, citations, scope=scope_of(index), context=used)
 
 
-def more_answer(query: Query, index: Index, options: AnswerOptions,
-                lexicon: Lexicon) -> Answer:
+def more_answer(query: Query, index: Index, options: AnswerOptions, lexicon: Lexicon,
+                shown: Sequence[str] = ()) -> Answer:
     """"Tell me more": the passages that answer the conversation's question and were not shown
-    yet, best first; else the paragraph after the last one shown, where the story goes on.
-
-    What was shown is worked out again from the conversation (answers are deterministic), so
-    this needs no memory beyond the earlier questions the adapter already keeps."""
+    yet, best first; else the paragraph after one shown, where the story goes on; else "that
+    is all". `shown` lists what the conversation quoted on its subject so far; without it, it
+    is worked out again from the questions (answers are deterministic), as far back as they
+    are kept. Without a question (a reply to an answer known only by its quotes), it reads on
+    from what was shown."""
     context = tuple(q.text for q in query.context)
-    refusal = Answer(query.text, False, suggestions=suggestions(index), scope=scope_of(index),
-                     reason="no_more", context=context)
+    refusal = Answer(query.text, False, scope=scope_of(index), reason="no_more",
+                     context=context, intent=Intent.MORE)
     asked = next((i for i, q in enumerate(query.context) if q.intent is not Intent.MORE), None)
-    if asked is None:  # the question is further back than the conversation is kept
+    if asked is None and not shown:  # nothing was asked, or it is further back than kept
         return replace(refusal, reason="empty")
-    shown: list[Citation] = []
-    for i in range(asked, -1, -1):  # the answer to the question, then each "more" since
-        shown.extend(compose(context[i], index, context[i + 1 :], options, lexicon).citations)
-    if not shown:  # the question itself went unanswered: there is no more of it
-        return replace(refusal, reason="not_covered")
-    seen = {c.passage_id for c in shown}
-    original = read(context[asked], context[asked + 1 :], lexicon)
-    model = options.model or shipped_model()
-    evidence = evaluate(original, index, options, lexicon)
-    ratio = model.related_ratio if options.related_ratio is None else options.related_ratio
-    answering = list(evidence.candidates[:1]) if _acceptable(evidence, model, options) else []
-    answering += [c for c in evidence.candidates[1:] if answering
-                  and c.probability >= answering[0].probability * ratio]
-    chosen = [(c.hit, c.sentence) for c in answering if c.hit.passage.id not in seen]
+    if not shown and asked is not None:
+        shown = _shown_since(context, asked, index, options, lexicon)
+        if not shown:  # the question itself went unanswered: there is no more of it
+            return replace(refusal, reason="not_covered")
+    seen = set(shown)
+    chosen: list[tuple[Hit, int]] = []
+    if asked is not None:
+        original = read(context[asked], context[asked + 1 :], lexicon)
+        chosen = [(c.hit, c.sentence) for c in _answering(original, index, options, lexicon)
+                  if c.hit.passage.id not in seen]
     if not chosen:
-        following = _following(index, shown[-1], seen)
+        following = _following(index, shown, seen)
         chosen = [(Hit(following, 0.0, frozenset()), -1)] if following else []
     if not chosen:
         return refusal
     citations = tuple(cite(hit, options.max_quote_chars, sentence=sentence)
                       for hit, sentence in chosen[: options.max_citations])
-    return Answer(query.text, True, citations, scope=scope_of(index), context=context)
+    return Answer(query.text, True, citations, scope=scope_of(index), context=context,
+                  intent=Intent.MORE)
 
 
-def _following(index: Index, shown: Citation, seen: set[str]) -> Passage | None:
-    """The first paragraph after `shown` in its section that was not shown yet (the next
-    section is another subject)."""
+def _shown_since(context: tuple[str, ...], asked: int, index: Index, options: AnswerOptions,
+                 lexicon: Lexicon) -> tuple[str, ...]:
+    """The passages the answer to `context[asked]`, and each request for more since, quoted."""
+    shown: list[str] = []
+    for i in range(asked, -1, -1):
+        answer = compose(context[i], index, context[i + 1 :], options, lexicon, tuple(shown))
+        shown.extend(c.passage_id for c in answer.citations)
+    return tuple(shown)
+
+
+def _answering(query: Query, index: Index, options: AnswerOptions,
+               lexicon: Lexicon) -> list[Candidate]:
+    """The candidates that answer `query`: the best, if the model says it answers, and those
+    that come close enough to it."""
+    model = options.model or shipped_model()
+    evidence = evaluate(query, index, options, lexicon)
+    if not _acceptable(evidence, model, options):
+        return []
+    ratio = model.related_ratio if options.related_ratio is None else options.related_ratio
+    first, *others = evidence.candidates
+    return [first, *(c for c in others if c.probability >= first.probability * ratio)]
+
+
+def _following(index: Index, shown: Sequence[str], seen: set[str]) -> Passage | None:
+    """The first paragraph not shown yet after a shown one, in that one's section (the next
+    section is another subject), trying the passages in the order they were shown."""
+    by_id = {p.id: p for p in _passages_of(index, shown)}
     passages = index.passages
-    at = index.position(shown.document, shown.paragraph)
-    if at is None:
-        return None
-    here = passages[at]
-    for i in range(at + 1, len(passages)):  # not a slice: that would copy the rest of them
-        passage = passages[i]
-        if passage.document is not here.document or passage.section != here.section:
-            return None
-        if passage.id not in seen:
-            return passage
+    for passage_id in shown:
+        here = by_id.get(passage_id)
+        at = None if here is None else index.position(here.document.id, here.paragraph)
+        if here is None or at is None:
+            continue
+        for i in range(at + 1, len(passages)):  # not a slice: that would copy the rest of them
+            passage = passages[i]
+            if passage.document is not here.document or passage.section != here.section:
+                break
+            if passage.id not in seen:
+                return passage
     return None
+
+
+def _passages_of(index: Index, ids: Sequence[str]) -> list[Passage]:
+    """The passages with these ids ("document#paragraph"), found by position, not by a scan."""
+    found = []
+    for passage_id in ids:
+        document, _, number = passage_id.rpartition("#")
+        at = index.position(document, int(number)) if number.isdigit() else None
+        if at is not None and index.passages[at].id == passage_id:
+            found.append(index.passages[at])
+    return found
 
 
 def overview_answer(question: str, index: Index, options: AnswerOptions) -> Answer:
@@ -236,19 +287,18 @@ def overview_answer(question: str, index: Index, options: AnswerOptions) -> Answ
     # What a follow-up ("when?", "who is he?") is read with: the news itself, the first
     # paragraph quoted (passages are in order of document id, then paragraph).
     lead = min(chosen, key=lambda p: (p.document.id, p.paragraph))
-    return Answer(question, True, citations, scope=scope_of(index), context=(lead.text,))
+    return Answer(question, True, citations, scope=scope_of(index), context=(lead.text,),
+                  intent=Intent.OVERVIEW)
 
 
-def scope_of(index: Index) -> str:
-    """What an answer says it searched: "the article", or "the knowledge base"."""
-    return "the article" if len(index.knowledge.documents) == 1 else "the knowledge base"
-
-
-def suggestions(index: Index, limit: int = 5) -> tuple[str, ...]:
-    """What the knowledge base can answer: its section headings, else its titles."""
-    if len(index.knowledge.documents) == 1 and index.sections:
-        return index.sections[:limit]
-    return tuple(d.title for d in index.knowledge.documents[:limit])
+def scope_of(index: Index, named: bool = False) -> str:
+    """What the bot answers from, as its replies say it: "the article" or "the knowledge
+    base"; `named`, for a greeting: "the article “Its Short Title”" or "3 articles"."""
+    documents = index.knowledge.documents
+    if not named:
+        return "the article" if len(documents) == 1 else "the knowledge base"
+    return f"the article “{short_title(documents[0])}”" if len(documents) == 1 else \
+        f"{len(documents)} articles"
 
 
 def cite(hit: Hit, max_chars: int, score: float | None = None, sentence: int = -1) -> Citation:
@@ -272,6 +322,7 @@ def cite(hit: Hit, max_chars: int, score: float | None = None, sentence: int = -
         score=hit.score if score is None else score, url=doc.url,
         trimmed_start=start > 0, trimmed_end=end < len(text),
         highlight=highlight, highlight_at=mark_start - start if highlight else 0,
+        short_title=short_title(doc), source=doc.source, published=doc.published,
     )
 
 

@@ -1,6 +1,7 @@
-"""Follow-up context: what a conversation (a chat and topic, or a reply chain) last asked.
+"""Follow-up context: where a conversation (a chat and topic, or a reply chain) stands.
 
 Keys are opaque hashables chosen by the adapter, so this module knows nothing of Telegram.
+`bot.dialogue` says what each answer makes of the conversation (`next_turn`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,16 @@ REPLY_TTL = 24 * 3600.0  # replying to an answer is explicit, so it may come muc
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """A question that was asked, with the earlier questions it was read with (newest first)."""
+    """Where a conversation stands: the question a follow-up is read with, the earlier
+    questions that one was read with (newest first), and the passages (ids) quoted on its
+    subject so far, in order, which "tell me more" goes on from. When only an answer's
+    quotes are known (a reply to an answer this process no longer remembers), `question` is
+    the first quote and `asked` is False: "more" then reads on from the quotes."""
 
     question: str
     context: tuple[str, ...] = ()
+    shown: tuple[str, ...] = ()
+    asked: bool = True
 
     def follow_up_context(self, depth: int = 3) -> tuple[str, ...]:
         """The context for a question that follows this one: the chain keeps its thread."""
@@ -47,6 +54,9 @@ class _Expiring:
             return None
         return turn
 
+    def forget(self, key: Hashable) -> None:
+        self._items.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -64,8 +74,13 @@ class Conversations:
         self._threads = _Expiring(ttl, capacity, clock)
         self._answers = _Expiring(reply_ttl, capacity, clock)
 
-    def remember(self, thread: Hashable, turn: Turn, answers: Iterable[Hashable] = ()) -> None:
-        """Record `turn` as the thread's latest, and as what each answer message answered."""
+    def remember(self, thread: Hashable, turn: Turn | None,
+                 answers: Iterable[Hashable] = ()) -> None:
+        """Record `turn` as the thread's latest, and as what each answer message answered;
+        None: the thread starts afresh (an off-topic question stood on its own)."""
+        if turn is None:
+            self._threads.forget(thread)
+            return
         self._threads.put(thread, turn)
         for message in answers:
             self._answers.put(message, turn)

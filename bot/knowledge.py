@@ -70,6 +70,7 @@ class Document:
     url: str | None = None
     published: str | None = None
     digest: str = ""
+    short_title: str | None = None  # what a footnote calls it, when the title is long
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +311,7 @@ def read_file(
                              "document's name; rename it")
     doc = Document(id=doc_id, path=str(path), title=article.title, text=article.text,
                    source=article.source, url=article.url, published=article.published,
-                   digest=hashlib.sha256(raw).hexdigest())
+                   digest=hashlib.sha256(raw).hexdigest(), short_title=article.short_title)
     passages = tuple(
         Passage(id=f"{doc_id}#{number}", document=doc, section=para.section, paragraph=number,
                 text=article.text[para.start : para.end], start=para.start, end=para.end)

@@ -16,8 +16,12 @@ from bot.text import LEXICON_DIR, stem, tokenize
 from bot.vocabulary import Rule, read_rules, read_words
 
 KINDS = frozenset({"time", "quantity", "place", "person", "reason", "speech"})
-INTENTS = frozenset({"more", "overview", "text", "filler", "anaphora", "continuation", "yesno",
-                     "negation"})
+INTENTS = frozenset({"more", "overview", "text", "filler", "anaphora", "deixis", "continuation",
+                     "yesno", "negation", "determiner"})
+SMALL_TALK = frozenset({"greeting", "thanks", "acknowledgement", "farewell", "wellbeing",
+                        "identity", "abilities"})
+# Small talk that may open a question without asking anything: "ok, so why…", "thanks! and…".
+FILLER_TALK = frozenset({"greeting", "thanks", "acknowledgement"})
 KNOWLEDGE_SYNONYMS = SYNONYMS_FILE  # the knowledge folder's own vocabulary, at its top
 GAP = 4  # how many words `...` in a cue pattern stands for, at most
 
@@ -151,6 +155,7 @@ class Lexicon:
     intents: Mapping[str, frozenset[Phrase]]  # intents.txt: kind -> its phrases
     opposites: Mapping[str, frozenset[str]]  # a word's stem -> its opposites' stems
     source: tuple[str, ...] = ()  # the files it was read from
+    small_talk: Mapping[Phrase, str] = field(default_factory=dict)  # smalltalk.txt: -> its kind
 
     def with_rules(self, rules: Sequence[Rule], source: str) -> Lexicon:
         """This lexicon with a knowledge base's own rules added: groups join the synonyms,
@@ -162,7 +167,7 @@ class Lexicon:
         rewrites = Rewrites([*_one_way(one_way), *self.rewrites.rules], by_stem=True)
         return Lexicon(self.synonyms.merged(Synonyms.of(groups)), self.shorthand, rewrites,
                        self.question_words, self.asks, self.holds, self.intents,
-                       self.opposites, (*self.source, source))
+                       self.opposites, (*self.source, source), self.small_talk)
 
     def phrases(self, intent: str) -> frozenset[Phrase]:
         return self.intents.get(intent, frozenset())
@@ -195,6 +200,10 @@ def general(folder: Path = LEXICON_DIR) -> Lexicon:
     intents: dict[str, set[Phrase]] = {}
     for rule in read_rules(folder / "intents.txt", patterns=True, targets=INTENTS):
         intents.setdefault(rule.right[0][0], set()).update(rule.left)
+    small_talk = {phrase: rule.right[0][0] for rule in read_rules(
+        folder / "smalltalk.txt", targets=SMALL_TALK) for phrase in rule.left}
+    intents.setdefault("filler", set()).update(
+        phrase for phrase, kind in small_talk.items() if kind in FILLER_TALK)
     return Lexicon(
         synonyms=Synonyms.of(rule.left for rule in [*synonyms, *phrases] if not rule.one_way),
         shorthand=Rewrites(_rewrite_pairs(shorthand), by_stem=False),
@@ -206,7 +215,8 @@ def general(folder: Path = LEXICON_DIR) -> Lexicon:
         opposites={word: frozenset(found) for word, found in opposites.items()},
         source=tuple(str(folder / name) for name in (
             "synonyms.txt", "phrases.txt", "shorthand.txt", "cues.txt", "facts.txt",
-            "intents.txt", "antonyms.txt", "question_words.txt")),
+            "intents.txt", "antonyms.txt", "question_words.txt", "smalltalk.txt")),
+        small_talk=small_talk,
     )
 
 

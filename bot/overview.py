@@ -34,5 +34,6 @@ def _describes_itself(text: str, lexicon: Lexicon) -> bool:
     opening = words(text[:60])[:3]
     if opening[:1] == ["in"]:
         opening = opening[1:]
-    return (len(opening) >= 2 and opening[0] in ("this", "the")
+    pointing = lexicon.phrases("deixis") | lexicon.phrases("determiner")
+    return (len(opening) >= 2 and (opening[0],) in pointing
             and (opening[1],) in lexicon.phrases("text"))

@@ -1,6 +1,8 @@
 """Reading a question, once, into a plain value (`Query`) that every later step uses: what it
 asks for, its words as the index's tokens, the synonyms the lexicon adds, and whether it asks
-for more, for an overview, or leans on the question before it.
+for more, for an overview, or leans on the question before it. Also what a message holds
+besides one question: the small talk it opens with (`small_talk`), and the several questions
+it may ask at once (`parts`).
 
 Every pass over the question is a scan of its words with set and dictionary lookups: linear
 in its length, whatever it holds.
@@ -10,20 +12,24 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
+from itertools import islice
 
 from bot.facts import FactKind
 from bot.lexicon import Lexicon, Phrase, general
 from bot.text import content_words, word_reading, words
+from bot.titles import cut
 
 
 class Intent(Enum):
     QUESTION = "question"  # asks about the articles' content
     MORE = "more"  # asks for more of the last answer ("tell me more", "go on")
     OVERVIEW = "overview"  # asks what the articles are about
+    SMALL_TALK = "small_talk"  # says something to the bot ("hi", "thanks", "who are you?")
+    LANGUAGE = "language"  # asks in a language the articles are not written in
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +80,23 @@ _SPAN = re.compile(r"[\w'’-]+")
 
 def read(question: str, context: Sequence[str] = (),
          lexicon: Lexicon | None = None) -> Query:
-    """Read `question` (with the earlier questions of its conversation, newest first)."""
+    """Read `question` (with the earlier questions of its conversation, newest first). A
+    request for more stays one without a conversation: the answer says there is nothing to
+    go on from."""
     lexicon = lexicon or general()
     earlier = tuple(_read_alone(q, lexicon) for q in context)
     query = _read_alone(question, lexicon)
-    if query.intent is Intent.OVERVIEW and earlier and not query.names_the_text:
-        # In a conversation, "What is it about?" asks about what was just discussed.
+    if (query.intent is Intent.OVERVIEW and earlier and not query.names_the_text
+            and _points_back(query.words, lexicon)):
+        # In a conversation, "What is *it* about?" asks about what was just discussed;
+        # "summarize" and "what's *this* about?" still ask about the articles.
         return replace(query, intent=Intent.QUESTION, context=earlier)
-    if query.intent is Intent.MORE and not earlier:
-        return replace(query, intent=Intent.QUESTION)
     return replace(query, context=earlier) if earlier else query
+
+
+def _points_back(said: Sequence[str], lexicon: Lexicon) -> bool:
+    anaphora, deixis = lexicon.phrases("anaphora"), lexicon.phrases("deixis")
+    return any((w,) in anaphora and (w,) not in deixis for w in said)
 
 
 def _read_alone(question: str, lexicon: Lexicon) -> Query:
@@ -161,7 +174,8 @@ def _asks_for_overview(said: Sequence[str], asked: Sequence[Asked], lexicon: Lex
     cues = lexicon.phrases("overview")
     if not _has_phrase(said, cues) or (len(said) < 2 and said[:1] == ["about"]):
         return False
-    allowed = {w for phrase in cues | lexicon.phrases("text") for w in phrase}
+    allowed = {w for phrase in cues | lexicon.phrases("text") | lexicon.phrases("filler")
+               for w in phrase}
     return all(a.word in allowed for a in asked)
 
 
@@ -217,3 +231,107 @@ def _opens_sentence(text: str, match: re.Match[str]) -> bool:
     while at >= 0 and text[at].isspace():  # each run of spaces is walked back once
         at -= 1
     return at < 0 or text[at] in ".!?:;\"“(«" or match.group() == "I"
+
+
+# ---- what a message holds besides one question ---------------------------------------------
+
+_WORD_SPAN = re.compile(r"\w+(?:['’]\w+)*")
+# What ends a phrase of small talk that opens a message: "Thanks! ...", "ok, ...", "hi - ...".
+_AFTER_TALK = re.compile(r"\s*(?:[,.!?;:…]|\s[-–—])[\s,.!?;:…\-–—]*")
+_SPACE_BEFORE_MARK = re.compile(r" ([?!.,;:？])")  # "Why <b>now</b>?" read as "Why now ?"
+# Where one question of several ends.
+_QUESTION_END = re.compile(r"[?？]+")
+# The kind a message of several small-talk phrases gets: the one that asks the most of the bot.
+_TALK_PRIORITY = ("identity", "abilities", "wellbeing", "thanks", "farewell", "greeting",
+                  "acknowledgement")
+
+
+def small_talk(text: str, lexicon: Lexicon | None = None) -> tuple[str | None, str]:
+    """The small talk `text` opens with, and what it asks after that: ("thanks", "") for
+    "Thanks!", ("greeting", "What's this about?") for "Hello! What's this about?", and
+    (None, text) for a message that opens with none. A phrase opens a message only when
+    punctuation ends it (or it is all there is), so "right" in "right to vote?" and "help" in
+    "help me with the treaty" stay part of the question."""
+    phrases = (lexicon or general()).small_talk
+    if not phrases:
+        return None, text
+    longest = max(len(p) for p in phrases)
+    spans = _WORD_SPAN.finditer(text)
+    said: list[re.Match[str]] = []  # the next few words, read as they are needed
+    kinds: list[str] = []
+    cut = 0
+    while True:
+        said.extend(islice(spans, longest - len(said)))
+        found = _talk_at(said, phrases, longest) if said else None
+        if found is None:
+            break
+        kind, used, cut = found
+        kinds.append(kind)
+        del said[:used]
+    if not kinds:
+        return None, text
+    return min(kinds, key=_TALK_PRIORITY.index), text[cut:].strip() if said else ""
+
+
+def _talk_at(said: list[re.Match[str]], phrases: Mapping[Phrase, str],
+             longest: int) -> tuple[str, int, int] | None:
+    """(kind, words used, where the rest starts) of the small-talk phrase `said` opens with,
+    if punctuation ends it or nothing follows it."""
+    folded = [m.group().casefold().replace("’", "'") for m in said[:longest]]
+    for n in range(min(longest, len(folded)), 0, -1):
+        kind = phrases.get(tuple(folded[:n]))
+        if kind is None:
+            continue
+        end = said[n - 1].end()
+        text = said[n - 1].string
+        after = _AFTER_TALK.match(text, end)
+        if after is not None:
+            return kind, n, after.end()
+        if _WORD_SPAN.search(text, end) is None:  # all there is, but emoji or punctuation
+            return kind, n, len(text)
+    return None
+
+
+def parts(text: str, lexicon: Lexicon | None = None) -> list[str]:
+    """The questions a message asks, in order, each once: it is cut after each question mark
+    that ends a question of its own ("Why was it postponed? Who is Xi meeting?"). A piece
+    that asks nothing of its own ("Really?") goes with the question after it, and what
+    follows the last question mark with that question. A message with one question is one
+    part; one with none (a pasted text) is one part too."""
+    lexicon = lexicon or general()
+    bounds = [m.end() for m in _QUESTION_END.finditer(text)]
+    starts = [0, *bounds]
+    pieces = [(start, end) for start, end in zip(starts, [*bounds, len(text)], strict=True)
+              if _WORD_SPAN.search(text, start, end)]
+    found: list[tuple[int, int]] = []
+    pending: int | None = None  # where a piece that asks nothing of its own starts
+    for at, (start, end) in enumerate(pieces):
+        piece = text[start:end]
+        last = at == len(pieces) - 1
+        if pending is None:
+            pending = start
+        if not content_words(piece) and not last:
+            continue  # "Really? Why…": read with the question after it
+        if last and found and not piece.rstrip().endswith(("?", "？")):
+            # "…? thanks a lot", "…? hasn't anyone gone since": without its own question mark
+            # a tail is read with the question before it (measured: as a question of its
+            # own it is answered worse, leaning on that one anyway).
+            found[-1] = (found[-1][0], end)
+        else:
+            found.append((pending, end))
+        pending = None
+    questions: dict[tuple[str, ...], str] = {}
+    for start, end in found:
+        question = text[start:end].strip()
+        questions.setdefault(tuple(words(question)), question)
+    return list(questions.values()) or [text.strip()]
+
+
+def as_heading(question: str, limit: int = 100) -> str:
+    """A question as a reply shows it above its answer: markup taken out as reading takes it
+    out, control characters dropped, white space collapsed, cut at a word."""
+    text = question
+    if "<" in text or "&" in text:
+        text = html.unescape(_MARKUP_TAG.sub(" ", text))
+    text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
+    return cut(_SPACE_BEFORE_MARK.sub(r"\1", " ".join(text.split())), limit)

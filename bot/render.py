@@ -8,16 +8,32 @@ import html
 from collections.abc import Callable
 
 from bot.answer import Answer, Citation
+from bot.question import Intent, as_heading
+from bot.titles import published_date, short_section
 
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit (telegram.constants.MessageLimit.MAX_TEXT_LENGTH)
+SEPARATOR = " · "
 
 
 def citation_label(citation: Citation) -> str:
-    """"Title — Section, paragraph 6": where the quote stands in its document."""
+    """A footnote: "Short Title · Section, paragraph 6 · Source, 16 Jun 2023" (whatever of
+    the section, source and date the document has)."""
+    return SEPARATOR.join([_title_of(citation), *_details(citation)])
+
+
+def _title_of(citation: Citation) -> str:
+    return citation.short_title or citation.title
+
+
+def _details(citation: Citation) -> list[str]:
+    """What a footnote says after the title: where the quote stands, and who published it
+    and when."""
     where = f"paragraph {citation.paragraph}"
     if citation.section:
-        where = f"{citation.section}, {where}"
-    return f"{citation.title} — {where}"
+        where = f"{short_section(citation.section)}, {where}"
+    published = [part for part in (citation.source, citation.published and
+                                   published_date(citation.published)) if part]
+    return [where, ", ".join(published)] if published else [where]
 
 
 def _quote_parts(citation: Citation) -> tuple[str, str, str]:
@@ -52,29 +68,81 @@ def _marked_text(citation: Citation) -> str:
     return f"{before}»{mark}«{after}" if mark and (before or after) else before + mark + after
 
 
-def _refusal_text(answer: Answer) -> tuple[str, str]:
-    if answer.reason == "empty":
-        head = f"Ask me a question about {answer.scope}, in a few words."
+# What the bot says to small talk, by kind (config/lexicon/smalltalk.txt), and what it says
+# before the example questions it adds.
+_TALK = {
+    "greeting": ("Hello! I answer questions about {scope} by quoting the passages that answer "
+                 "them.", "Try for example:"),
+    "thanks": ("You're welcome! Ask me anything else about {scope}.", "For example:"),
+    "acknowledgement": ("Ask me anything about {scope} whenever you like.", "For example:"),
+    "farewell": ("Goodbye! Come back with any question about {scope}.", ""),
+    "wellbeing": ("I'm fine, thank you, and ready to answer questions about {scope}.",
+                  "For example:"),
+    "identity": ("I'm a bot that answers questions about {scope} by quoting the passages that "
+                 "answer them, with where each quote comes from.", "You could ask:"),
+    "abilities": ("I answer questions about {scope} by quoting the passages that answer them. "
+                  "Ask in your own words, follow up (“where did that happen?”), or say "
+                  "“tell me more”.", "For example:"),
+}
+EXAMPLES_INTRO = "You could ask, for example:"
+
+
+def _reply_text(answer: Answer) -> tuple[str, str]:
+    """What the bot says when it quotes nothing, and what it says before the example
+    questions (`answer.suggestions`, "" when there are none)."""
+    scope = answer.scope
+    intro = EXAMPLES_INTRO
+    if answer.reason == "small_talk":
+        head, intro = _TALK.get(answer.small_talk, _TALK["acknowledgement"])
+        head = head.format(scope=scope)
+    elif answer.reason == "other_language":
+        language = answer.language or "the articles' language"
+        head = (f"I can only read questions in {language}, the language of {scope}. "
+                f"Please ask in {language}.")
+    elif answer.reason == "empty" and answer.intent is Intent.MORE:
+        head = f"More of what? Ask me a question about {scope} first."
+    elif answer.reason == "empty":
+        head = f"Ask me a question about {scope}, in a few words."
     elif answer.reason == "no_more":
-        head = f"That is all {answer.scope} says about it."
+        head = f"That is all {scope} says about it."
     elif answer.reason == "no_fact":
-        head = (f"{answer.scope.capitalize()} doesn't say that: the passages on this topic "
+        head = (f"{scope[:1].upper()}{scope[1:]} doesn't say that: the passages on this topic "
                 "don't give it.")
     else:
-        head = f"{answer.scope.capitalize()} doesn't answer that."
-    tail = "You can ask about: " if answer.suggestions else ""
-    return head, tail
+        head = f"{scope[:1].upper()}{scope[1:]} doesn't answer that."
+    return head, intro if answer.suggestions and intro else ""
+
+
+def heading(answer: Answer) -> str:
+    """The question a part of an answer is shown under."""
+    return as_heading(answer.question)
+
+
+def unanswered_note(answer: Answer) -> str:
+    """What a reply to a message of more than `MAX_PARTS` questions says of the rest."""
+    n = answer.unanswered_parts
+    if not n:
+        return ""
+    if n == 1:
+        return "Your message asked one more question than I answer at once: please ask it again."
+    return (f"Your message asked {n} more questions than I answer at once: please ask them "
+            "again, a few at a time.")
 
 
 # ---- plain text ----------------------------------------------------------------------------
 
 def render_text(answer: Answer) -> str:
-    """The answer as plain text, for the terminal and the JSON interface's `text`."""
+    """The answer as plain text, for the terminal and the JSON interface's `text`. The
+    answer to a message of several questions shows each under its question ("Q: …")."""
+    if answer.parts:
+        shown = [f"Q: {heading(part)}\n{render_text(part)}" for part in answer.parts]
+        note = unanswered_note(answer)
+        return "\n\n".join([*shown, note] if note else shown)
     if not answer.answered:
-        head, tail = _refusal_text(answer)
+        head, intro = _reply_text(answer)
         lines = [head]
-        if tail:
-            lines.append(tail.strip())
+        if intro:
+            lines.append(intro)
             lines.extend(f"  • {s}" for s in answer.suggestions)
         return "\n".join(lines)
     parts: list[str] = []
@@ -93,10 +161,12 @@ def _e(text: str) -> str:
 
 
 def _html_source(citation: Citation) -> str:
-    label = _e(citation_label(citation))
-    if citation.url:
-        return f'— <a href="{_e(citation.url)}">{label}</a>'
-    return f"— <i>{label}</i>"
+    """The footnote, its title a link to the document when it has one."""
+    if not citation.url:
+        return f"— <i>{_e(citation_label(citation))}</i>"
+    link = f'<a href="{_e(citation.url)}">{_e(_title_of(citation))}</a>'
+    return f"— {link}<i>{SEPARATOR}{_e(SEPARATOR.join(_details(citation)))}</i>"
+
 
 
 def tg_len(text: str) -> int:
@@ -105,15 +175,27 @@ def tg_len(text: str) -> int:
 
 
 def html_blocks(answer: Answer, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
-    """The answer as self-contained HTML blocks (each with balanced tags), in reading order."""
+    """The answer as self-contained HTML blocks (each with balanced tags), in reading order.
+    Each part of an answer to several questions opens with its question in bold, in the
+    same block as the start of its answer where they fit together."""
+    if answer.parts:
+        blocks: list[str] = []
+        for part in answer.parts:
+            title = f"<b>{_e(heading(part))}</b>"
+            first, *rest = html_blocks(part, limit)
+            together = f"{title}\n{first}"
+            blocks.extend([together] if tg_len(together) <= limit else [title, first])
+            blocks.extend(rest)
+        note = unanswered_note(answer)
+        return blocks + ([f"<i>{_e(note)}</i>"] if note else [])
     if not answer.answered:
-        head, tail = _refusal_text(answer)
+        head, intro = _reply_text(answer)
         body = head
-        if tail:
-            body += "\n" + tail.strip() + "\n" + "\n".join(f"• {s}" for s in answer.suggestions)
+        if intro:
+            body += "\n" + intro + "\n" + "\n".join(f"• {s}" for s in answer.suggestions)
         return _pieces(body, limit)
-    first, *related = answer.citations
-    blocks = _fit(first, limit, expandable=False)
+    first_quote, *related = answer.citations
+    blocks = _fit(first_quote, limit, expandable=False)
     if related:
         inner = "\n\n".join(f"{_html_quote(c)}\n{_html_source(c)}" for c in related)
         block = f"<b>Also relevant</b>\n<blockquote expandable>{inner}</blockquote>"

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from bot.answer import Answer, AnswerOptions, compose
+from bot.answer import Answer, AnswerOptions
 from bot.build_worker import DEFAULT_TIMEOUT, BuildError, build_in_worker
+from bot.conversation import Turn
+from bot.dialogue import Guide, guide_for, respond, turn_from_quotes
 from bot.index import Index
 from bot.index_cache import IndexCache
 from bot.knowledge import (
@@ -119,6 +121,7 @@ class KnowledgeService:
         self.limits = limits
         self._reload_lock = threading.Lock()
         self._closing = threading.Event()
+        self._guide: tuple[Index | None, Guide] = (None, Guide())
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KnowledgeService:
@@ -143,15 +146,41 @@ class KnowledgeService:
         folder's own synonyms.txt."""
         return self._served[1]
 
-    def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
+    def respond(self, text: str, turn: Turn | None = None) -> tuple[Answer, Turn | None]:
+        """The answer to a message in the conversation `turn` (None: a new one), and where the
+        conversation stands after it (see `bot.dialogue`)."""
         index, lexicon = self._served
-        return compose(question, index, context, self.options, lexicon)
+        return respond(text, turn, index, self.options, lexicon, self.guide(index, lexicon))
+
+    def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
+        """The answer to `question`, read with `context` (the earlier questions, newest
+        first), as `respond` answers it."""
+        turn = Turn(context[0], tuple(context[1:])) if context else None
+        return self.respond(question, turn)[0]
+
+    def guide(self, index: Index | None = None, lexicon: Lexicon | None = None) -> Guide:
+        """Example questions and the language of the knowledge base served (or of `index`),
+        worked out once per index: a reload brings new ones."""
+        if index is None:
+            index, lexicon = self._served
+        known, guide = self._guide
+        if known is not index:
+            guide = guide_for(index, self.options, lexicon)
+            self._guide = (index, guide)  # one assignment: a reader sees a whole pair
+        return guide
+
+    def turn_from_quotes(self, quotes: Sequence[str]) -> Turn | None:
+        """The conversation an answer known only by its quotes continues (see
+        `bot.dialogue.turn_from_quotes`)."""
+        return turn_from_quotes(self.index, quotes)
 
     def warm_up(self) -> None:
         """Answer one question now, so that the first person to ask does not wait while the
-        English word frequencies (~0.1 s), the stemmer and the English typo map load."""
+        English word frequencies (~0.1 s), the stemmer and the English typo map load, and work
+        out the example questions and the language (~0.3 s) that greetings and refusals use."""
         self.ask("Is this a warm-up question about the first section?")
         english_typos()  # ~0.1 s, else paid by the first question with a typo
+        self.guide()
 
     def reload(self) -> ReloadReport:
         """Re-read the folder and swap in the new index. Raises `KnowledgeError` (a

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.answer import Answer
+from bot.answer import Answer, Citation, scope_of
 from bot.conversation import Turn
 from bot.render import render_text
 from bot.serving import KnowledgeService
@@ -25,24 +25,37 @@ SOME_FAILED = 1
 
 
 def to_json(answer: Answer) -> dict[str, Any]:
-    """The documented machine interface for one answer (extend it, never rename its keys)."""
-    return {
+    """The documented machine interface for one answer (extend it, never rename its keys).
+    For a message of several questions, the keys describe the first one's answer (`text`
+    shows them all), and `parts` holds an object like this one for each."""
+    found = {
         "question": answer.question,
         "answered": answer.answered,
         "text": render_text(answer),
-        "citations": [
-            {
-                "document": c.document,
-                "title": c.title,
-                "section": c.section,
-                "paragraph": c.paragraph,
-                "quote": c.quote,
-                "highlight": c.highlight,
-                "score": round(c.score, 6),
-                "url": c.url,
-            }
-            for c in answer.citations
-        ],
+        "citations": [_citation(c) for c in answer.citations],
+        "reason": answer.reason,
+    }
+    if answer.suggestions:
+        found["suggestions"] = list(answer.suggestions)
+    if answer.parts:
+        found["parts"] = [to_json(part) for part in answer.parts]
+        found["unanswered_parts"] = answer.unanswered_parts
+    return found
+
+
+def _citation(c: Citation) -> dict[str, Any]:
+    return {
+        "document": c.document,
+        "title": c.title,
+        "section": c.section,
+        "paragraph": c.paragraph,
+        "quote": c.quote,
+        "highlight": c.highlight,
+        "score": round(c.score, 6),
+        "url": c.url,
+        "short_title": c.short_title,
+        "source": c.source,
+        "published": c.published,
     }
 
 
@@ -70,12 +83,13 @@ def _until_quit(lines: Iterable[str]) -> Iterator[str]:
             yield line
 
 
-def _answer(service: KnowledgeService, question: str, context: Sequence[str] = ()
-            ) -> Answer | None:
-    """The answer, or None after saying on stderr that this one question failed: a bug that
-    one question meets must not end the chat, nor lose the answers to the questions after it."""
+def _answer(service: KnowledgeService, question: str, turn: Turn | None = None
+            ) -> tuple[Answer, Turn | None] | None:
+    """The answer and where the conversation stands after it, or None after saying on stderr
+    that this one question failed: a bug that one question meets must not end the chat, nor
+    lose the answers to the questions after it."""
     try:
-        return service.ask(question, context)
+        return service.respond(question, turn)
     except Exception as exc:
         log.debug("answering %r failed", question, exc_info=True)
         print(f"Could not answer {question!r}: {type(exc).__name__}: {exc} (this is a bug; "
@@ -91,13 +105,13 @@ def ask(service: KnowledgeService, questions: Iterable[str], as_json: bool,
     labelled = not as_json and len(questions) > 1
     status = 0
     for question in questions:
-        answer = _answer(service, question)
-        if answer is None:
+        found = _answer(service, question)
+        if found is None:
             status = SOME_FAILED
             continue
         if labelled:
             out.write(f"Q: {question}\n")
-        _emit(answer, as_json, out)
+        _emit(found[0], as_json, out)
     return status
 
 
@@ -111,7 +125,7 @@ def chat(service: KnowledgeService, as_json: bool, source: TextIO = sys.stdin,
     if not as_json and source.isatty() and out.isatty():
         from bot.prompt import typed_lines  # prompt_toolkit: only a person at a terminal
 
-        out.write(f"Ask about {_scope(service)}. Type quit or press Ctrl-D to leave.\n")
+        out.write(greeting(service) + "\n")
         out.flush()
         lines = _until_quit(typed_lines(history))
     else:
@@ -119,19 +133,24 @@ def chat(service: KnowledgeService, as_json: bool, source: TextIO = sys.stdin,
     turn: Turn | None = None
     status = 0
     for question in lines:
-        context = turn.follow_up_context(service.options.context_depth) if turn else ()
-        answer = _answer(service, question, context)
-        if answer is None:
+        found = _answer(service, question, turn)
+        if found is None:
             status = SOME_FAILED
             continue
-        turn = Turn(question, answer.context)
+        answer, turn = found
         _emit(answer, as_json, out)
     return status
 
 
-def _scope(service: KnowledgeService) -> str:
-    docs = service.index.knowledge.documents
-    return f"“{docs[0].title}”" if len(docs) == 1 else f"{len(docs)} articles"
+def greeting(service: KnowledgeService) -> str:
+    """What the chat says first at a terminal: what it answers from, example questions (as
+    /start shows them on Telegram), and how to leave."""
+    lines = [f"Ask about {scope_of(service.index, named=True)}, in your own words."]
+    examples = service.guide().examples
+    if examples:
+        lines += ["For example:", *(f"  • {q}" for q in examples)]
+    lines.append("Type quit or press Ctrl-D to leave.")
+    return "\n".join(lines)
 
 
 def read_questions(stream: TextIO) -> list[str]:

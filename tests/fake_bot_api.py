@@ -12,11 +12,14 @@ The bot under test talks HTTP to it exactly as to api.telegram.org, so the real 
 
 World: `user`, `private_chat`, `group_chat(supergroup=, forum=)`, `add_topic`,
 `send_user_message` (adds bot_command/mention entities as Telegram does, and the full
-`reply_to_message` when replying), `edit_user_message`, `queue_update` for anything else.
+`reply_to_message` when replying), `edit_user_message`, `press_button` (a callback query),
+`enable_inline_mode` (BotFather's /setinline) and `send_inline_query`, `queue_update` for
+anything else.
 Records: `log` (every request on arrival and every update, timestamped, with the status
 answered), `calls` ((method, params) pairs; PTB sends form fields, so params["chat_id"] == "42"),
 `calls_of(method)`,
 `sent_messages`, `edited_messages`, `chat_actions`, `commands`, `my_commands()`,
+`callback_answers`, `inline_answers` (each with the text its results' messages would show),
 `messages_in(chat_id)`, `max_messages_in_window(seconds, chat_id=)`.
 Waiting: `wait_for_messages`, `wait_for_calls`, `wait_until(predicate)`.
 Faults: `fail_next` (any error code; 429 carries parameters.retry_after), `stall_next` (answer
@@ -26,7 +29,9 @@ optionally after acting on the request), `set_fault_rate` (random faults; rate=0
 
 Methods: getMe, getUpdates (offset confirms, limit, long-poll timeout, allowed_updates, 409 for a
 competing poll or an active webhook), sendMessage, editMessageText, deleteMessage, sendChatAction,
-set/get/deleteMyCommands, set/delete/getWebhookInfo, answerCallbackQuery, close, logOut. Others
+set/get/deleteMyCommands, set/delete/getWebhookInfo, answerCallbackQuery, answerInlineQuery
+(at most 50 results, unique ids of 1 to 64 bytes, each article's message checked as sendMessage
+checks text, one answer per query), close, logOut. Others
 answer 404 "Not Found"; a wrong token answers 401. Text is checked as Telegram does (see
 `validate_telegram_html`, stricter only in rejecting unknown named entities such as `&nbsp;`).
 """
@@ -47,6 +52,7 @@ from fakebotapi.records import (
     ApiError,
     ChatAction,
     CommandsCall,
+    InlineAnswer,
     LogEntry,
     SentMessage,
     as_int,
@@ -58,6 +64,7 @@ __all__ = [
     "ChatAction",
     "CommandsCall",
     "FakeBotApi",
+    "InlineAnswer",
     "LogEntry",
     "SentMessage",
     "TelegramHtmlError",

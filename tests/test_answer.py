@@ -13,6 +13,7 @@ from helpers import ROOT, shipped_index, write_folder
 
 from bot.answer import Answer, AnswerOptions, compose, evaluate
 from bot.conversation import Turn
+from bot.dialogue import guide_for, respond
 from bot.index import Index
 from bot.knowledge import load_folder
 from bot.question import read
@@ -75,11 +76,9 @@ def test_published_scores_are_best_first() -> None:
 # ---- refusals ------------------------------------------------------------------------------
 
 def assert_refused(answer: Answer) -> None:
-    index = shipped_index()
     assert not answer.answered
     assert answer.citations == ()
-    assert answer.suggestions
-    assert list(answer.suggestions) == index.knowledge.sections[: len(answer.suggestions)]
+    assert answer.reason in ("empty", "not_covered")
 
 
 @pytest.mark.parametrize(
@@ -90,9 +89,15 @@ def test_not_in_the_article_is_a_normal_result(question: str) -> None:
     assert_refused(compose(question, shipped_index()))
 
 
-def test_suggestions_are_the_section_headings() -> None:
-    answer = compose(OFF_TOPIC, shipped_index())
-    assert answer.suggestions == tuple(shipped_index().knowledge.sections)
+def test_a_refusal_suggests_example_questions_the_bot_answers() -> None:
+    index = shipped_index()
+    guide = guide_for(index)
+    answer, _ = respond(OFF_TOPIC, None, index, guide=guide)
+    assert not answer.answered
+    assert len(answer.suggestions) == 2
+    assert answer.suggestions == guide.examples[:2]
+    assert all(compose(q, index).answered for q in answer.suggestions)
+    assert not set(answer.suggestions) & set(index.sections)  # questions, not headings
 
 
 # ---- follow-ups ----------------------------------------------------------------------------
@@ -292,9 +297,12 @@ def test_questions_on_any_subject_are_answered_with_the_sentence_that_answers(
     "What is the capital of Mongolia?", "recipe for kung pao chicken",
 ])
 def test_questions_no_article_speaks_of_are_refused(subjects: Index, question: str) -> None:
-    answer = compose(question, subjects)
+    answer, _ = respond(question, None, subjects, guide=guide_for(subjects))
     assert not answer.answered
-    assert answer.suggestions == ("Catalysts", "Tenancy law", "The Harbour Cup")  # by file
+    assert answer.reason == "not_covered"
+    assert answer.suggestions  # example questions about these articles, each answered
+    for example in answer.suggestions:
+        assert compose(example, subjects).answered, example
 
 
 def test_a_question_with_reaction_in_it_is_no_request_for_a_quote(subjects: Index) -> None:

@@ -30,6 +30,7 @@ FEW_WORDS = "in a few words"  # a refusal: nothing in the question to look up
 NOT_COVERED = "doesn't answer that"  # a refusal: the articles don't cover it
 UNKNOWN_COMMAND = "I don't know that command"
 QUOTED = "<blockquote>"  # an answer
+OTHER_LANGUAGE = "only read questions in English"  # a question in another language
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ CASES = {
     "4096-characters-of-question": Case(
         ("What was the spy balloon incident? " * 120)[:4096], QUOTED, None),
     "emoji-only": Case("😀🎈🔥👍🏽", FEW_WORDS, None),
-    "chinese": Case("中国间谍气球事件是什么？", NOT_COVERED, None),
-    "arabic": Case("ما هو حادث منطاد التجسس؟", NOT_COVERED, None),
+    "chinese": Case("中国间谍气球事件是什么？", OTHER_LANGUAGE, None),
+    "arabic": Case("ما هو حادث منطاد التجسس؟", OTHER_LANGUAGE, None),
     "control-characters-and-nul": Case(f"\x00\x01\x07 {SPY}\x1b[31m\x7f\u200b?", QUOTED, None),
     "html": Case(f"What was the <b>{SPY}</b> incident? &amp; <script>alert(1)</script>",
                  QUOTED, None),

@@ -119,3 +119,12 @@ def test_where_does_it_come_from_is_read_with_what_it_is() -> None:
                      context=("What about the fentanyl?",))
     assert answer.answered
     assert "fentanyl from China" in answer.citations[0].quote
+
+
+def test_remembering_no_turn_starts_the_thread_afresh() -> None:
+    conversations = Conversations(clock=FakeClock())
+    conversations.remember("chat", FIRST, answers=[1])
+    conversations.remember("chat", None, answers=[2])  # an off-topic question stood alone
+    assert conversations.latest("chat") is None
+    assert conversations.answered_by(1) == FIRST  # a reply to the earlier answer still works
+    assert conversations.answered_by(2) is None

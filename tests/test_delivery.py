@@ -181,15 +181,15 @@ def _arrival(api: FakeBotApi, method: str, index: int) -> float:
 async def test_error_handler_logs_unexpected_errors_and_serving_goes_on(
     api: FakeBotApi, bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # A bug in a handler: a knowledge base whose ask() raises for one question.
+    # A bug in a handler: a knowledge base whose respond() raises for one question.
     class Exploding:
         def __init__(self, inner: Any) -> None:
             self.inner, self.options, self.index = inner, inner.options, inner.index
 
-        def ask(self, question: str, context: Any = ()) -> Any:
+        def respond(self, question: str, turn: Any = None) -> Any:
             if "explode" in question:
                 raise RuntimeError("boom")
-            return self.inner.ask(question, context)
+            return self.inner.respond(question, turn)
 
     runtime = runtime_of(bot.bot_data)
     bot.bot_data["runtime"] = type(runtime)(runtime.settings, Exploding(runtime.service),

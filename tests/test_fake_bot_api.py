@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -17,6 +18,8 @@ from telegram import (
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
     MessageEntity,
     ReplyParameters,
     Update,
@@ -506,3 +509,51 @@ async def test_callback_data_over_64_bytes_and_markup_edits(api: FakeBotApi, bot
     assert "reply_markup" not in api.message(USER, sent.message_id)
     with pytest.raises(BadRequest, match="not modified"):
         await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=None)
+
+
+def article(result_id: str, text: str = "An <b>answer</b>", title: str = "A title",
+            **extra: object) -> InlineQueryResultArticle:
+    return InlineQueryResultArticle(
+        result_id, title, InputTextMessageContent(text, parse_mode="HTML"), **extra)
+
+
+async def test_inline_queries_come_only_in_inline_mode_and_are_answered_once(
+    api: FakeBotApi, bot: Bot
+) -> None:
+    with pytest.raises(ValueError, match="setinline"):
+        api.send_inline_query("spy balloon")  # Telegram sends none to a bot without it
+    assert not (await bot.get_me()).supports_inline_queries
+    api.enable_inline_mode("Ask about the article…")
+    assert (await bot.get_me()).supports_inline_queries
+    query_id = api.send_inline_query("spy balloon", from_user=USER, chat_type="group")
+    [update] = await bot.get_updates(timeout=0)
+    query = update.inline_query
+    assert query is not None
+    assert (query.id, query.query, query.chat_type) == (query_id, "spy balloon", "group")
+    assert query.from_user.id == USER
+    assert await bot.answer_inline_query(query_id, [article("1"), article("2", "Plain & <i>x</i>")],
+                                         cache_time=60)
+    [answer] = api.inline_answers
+    assert answer.texts == ["An answer", "Plain & x"]  # as the message would show
+    assert (answer.cache_time, answer.is_personal) == (60, False)
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_inline_query(query_id, [article("1")])  # one answer per query
+
+
+@pytest.mark.parametrize(("results", "error"), [
+    ([article(str(i)) for i in range(51)], "RESULTS_TOO_MUCH"),
+    ([article("same"), article("same")], "RESULT_ID_DUPLICATE"),
+    ([article("x" * 65)], "RESULT_ID_INVALID"),
+    ([article("1", "<b>unclosed")], "can't parse entities"),
+    ([article("1", "x" * 4097)], "too long"),
+    ([article("1", " ")], "empty"),
+])
+async def test_answer_inline_query_is_checked_as_telegram_checks_it(
+    api: FakeBotApi, bot: Bot, results: list[InlineQueryResultArticle], error: str
+) -> None:
+    api.enable_inline_mode()
+    query_id = api.send_inline_query("q")
+    with pytest.raises(BadRequest, match="(?i)" + re.escape(error)):
+        await bot.answer_inline_query(query_id, results)
+    assert not api.inline_answers
+    assert await bot.answer_inline_query(query_id, [article("ok")])  # still open

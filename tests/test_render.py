@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from bot.answer import Answer, AnswerOptions, Citation, compose
 from bot.index import Index
 from bot.knowledge import load_folder
+from bot.question import Intent
 from bot.render import MAX_MESSAGE_CHARS, html_blocks, render_html, render_text
 
 RENDERER_TAGS = {"blockquote", "b", "i", "a"}
@@ -79,8 +80,10 @@ def test_the_answer_quote_is_in_a_blockquote_with_its_source() -> None:
     assert message.startswith("<blockquote>")
     c = answer.citations[0]
     assert quoted([message]) == [" ".join(c.quote.split())]
-    assert html.escape(c.title) in message
+    assert html.escape(c.short_title) in message
+    assert c.title not in message  # the long title would double the footnote
     assert f"paragraph {c.paragraph}" in message
+    assert "Al-Jazeera" in message  # the source, from "(Courtesy: Al-Jazeera)"
 
 
 def test_related_passages_go_in_an_expandable_blockquote() -> None:
@@ -241,3 +244,53 @@ def test_a_highlight_that_is_not_in_its_quote_is_ignored() -> None:
     citation = make_citation(quote="One. Two.", highlight="Three.", highlight_at=5)
     assert "<b>" not in render_html(answer_with(citation))[0]
     assert "One. Two." in render_text(answer_with(citation))
+
+
+# ---- footnotes, replies without quotes, several questions ---------------------------------
+
+def test_a_footnote_gives_the_short_title_section_paragraph_source_and_date() -> None:
+    c = make_citation(title="A very long title: with a headline after the colon - Site",
+                      short_title="A short title", section="Harbour", paragraph=4,
+                      source="The Gazette", published="2024-03-05", url="https://e.test/a")
+    [message] = render_html(answer_with(c))
+    check_messages([message])
+    assert ('— <a href="https://e.test/a">A short title</a><i> · Harbour, paragraph 4 · '
+            "The Gazette, 5 Mar 2024</i>") in message
+    assert "A very long title" not in message
+    assert "— A short title · Harbour, paragraph 4 · The Gazette, 5 Mar 2024 (https://e.test/a)" \
+        in render_text(answer_with(c))
+
+
+@pytest.mark.parametrize(("answer", "says"), [
+    (Answer("hi", False, suggestions=("Q1?", "Q2?"), reason="small_talk", small_talk="greeting",
+            scope="the article “Boats”"), "Hello! I answer questions about the article “Boats”"),
+    (Answer("¿qué?", False, suggestions=("Q1?",), reason="other_language", language="English"),
+     "I can only read questions in English"),
+    (Answer("more", False, reason="empty", intent=Intent.MORE), "More of what?"),
+    (Answer("more", False, reason="no_more"), "That is all the article says about it."),
+])
+def test_replies_without_quotes_say_why_and_suggest_questions(answer: Answer, says: str) -> None:
+    text = render_text(answer)
+    assert text.startswith(says)
+    assert "doesn't answer" not in text
+    visible = "\n".join(check_messages(render_html(answer)))
+    assert says in visible
+    for question in answer.suggestions:
+        assert f"• {question}" in visible
+
+
+def test_several_questions_are_shown_each_under_its_question() -> None:
+    first = Answer("Why <b>now</b>?", True, (make_citation(quote="Because of the storm."),))
+    second = Answer("Who & when?", False, suggestions=("Q1?",), reason="not_covered")
+    answer = Answer("whole message", True, first.citations, parts=(first, second),
+                    unanswered_parts=2)
+    messages = render_html(answer)
+    visible = "\n".join(check_messages(messages))
+    joined = "\n\n".join(messages)
+    assert "<b>Why now?</b>\n<blockquote>Because of the storm.</blockquote>" in joined
+    assert "<b>Who &amp; when?</b>" in joined
+    assert visible.index("Because of the storm.") < visible.index("Who & when?")
+    assert "2 more questions" in visible
+    text = render_text(answer)
+    assert text.startswith("Q: Why now?\n“Because of the storm.”")
+    assert "\n\nQ: Who & when?\nThe article doesn't answer that." in text

@@ -18,7 +18,6 @@ from telegram import Update
 from bot.render import render_html
 from bot.serving import KnowledgeService
 from bot.settings import load_settings
-from bot.telegram_bot.replies import Examples
 from bot.telegram_bot.runtime import runtime_of
 from bot.terminal import chat
 
@@ -112,15 +111,21 @@ async def test_start_examples_come_from_the_knowledge_base(
         "shallow chambers under the Reykjanes peninsula before an eruption.\n\n## Eruption "
         "warnings\n\nSwarms of small earthquakes warn of an eruption days in advance.\n\n## Lava "
         "fields\n\nFresh lava fields cover the roads near Grindavik after each eruption.\n")
-    await start_bot(knowledge_dir=folder)
+    app = await start_bot(knowledge_dir=folder)
     api.private_chat(42)
     api.send_user_message(42, "/start")
     [welcome] = await api.wait_for_messages(1)
     assert "Volcanoes of Iceland" in welcome.text
     assert "Blinken" not in welcome.text
-    examples = [line for line in welcome.text.splitlines() if line.startswith("• ")]
-    assert len(examples) >= 3
-    assert any("Magma chambers" in line for line in examples)
+    examples = [line[2:] for line in welcome.text.splitlines() if line.startswith("• ")]
+    assert len(examples) >= 2
+    service = runtime_of(app.bot_data).service
+    # Each about something the article names, and answered by quoting it.
+    for example in examples:
+        answer = service.ask(example)
+        assert answer.answered, example
+        named = example.removeprefix("What does the article say about ").rstrip("?")
+        assert named.removeprefix("the ").casefold() in answer.citations[0].quote.casefold()
 
 
 async def test_help_explains_private_groups_and_admins(api: FakeBotApi, bot: Any) -> None:
@@ -273,11 +278,10 @@ async def test_tell_me_more_shows_what_the_answer_did_not(api: FakeBotApi, bot: 
 def test_examples_are_worked_out_once_per_index(knowledge_dir: Any) -> None:
     service = KnowledgeService.from_settings(
         load_settings(_env_file=None, knowledge_dir=knowledge_dir, cache_dir=None))
-    examples = Examples()
-    first = examples.of(service)
-    assert first
-    assert examples.of(service) is first
+    first = service.guide()
+    assert first.examples
+    assert service.guide() is first
     service.reload()
-    again = examples.of(service)
+    again = service.guide()
     assert again is not first
     assert again == first  # same folder, same examples

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from helpers import KNOWLEDGE_DIR, ROOT, SEED_FILE, cli_env, shipped_index, write_folder
 
 from bot.answer import Answer
+from bot.conversation import Turn
 from bot.serving import KnowledgeService, answer_options
 from bot.settings import load_settings
 from bot.terminal import ask, chat
@@ -188,10 +188,10 @@ def test_a_missing_package_is_one_line_that_says_how_to_install(tmp_path: Path) 
 class FailsOn(KnowledgeService):
     """The real service, but one question meets a bug (as an unforeseen input might)."""
 
-    def ask(self, question: str, context: Sequence[str] = ()) -> Answer:
-        if question == OFF_TOPIC:
+    def respond(self, text: str, turn: Turn | None = None) -> tuple[Answer, Turn | None]:
+        if text == OFF_TOPIC:
             raise ZeroDivisionError("division by zero")
-        return super().ask(question, context)
+        return super().respond(text, turn)
 
 
 @pytest.mark.parametrize("command", ["ask", "chat"])

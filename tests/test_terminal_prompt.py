@@ -213,3 +213,15 @@ def test_an_unwritable_history_costs_the_history_not_the_chat(tmp_path: Path) ->
     terminal.child.sendcontrol("d")
     assert terminal.end() == 0
     assert_clean(terminal.output)
+
+
+def test_the_greeting_shows_example_questions_the_chat_answers(tmp_path: Path) -> None:
+    terminal = start_chat(tmp_path, "chat")
+    greeting = ESCAPES.sub("", terminal.output)
+    examples = [line.strip()[2:] for line in greeting.splitlines()
+                if line.strip().startswith("• ")]
+    assert len(examples) >= 2
+    assert "US China Relations 2023" in greeting  # the article, by its short title
+    terminal.ask(examples[1] + "\r", answer="paragraph")  # an example is answered, quoted
+    terminal.child.sendcontrol("d")
+    assert terminal.end() == 0

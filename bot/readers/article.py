@@ -40,6 +40,7 @@ class Article:
     source: str | None = None
     url: str | None = None
     published: str | None = None
+    short_title: str | None = None
 
 
 def label(text: str) -> str:

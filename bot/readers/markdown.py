@@ -1,6 +1,6 @@
-"""Markdown (`.md`, `.markdown`): optional YAML front matter (`title`, `source`, `url`,
-`published`), read with python-frontmatter; `#` headings open sections, and the first level-one
-heading is the title when the front matter gives none."""
+"""Markdown (`.md`, `.markdown`): optional YAML front matter (`title`, `short_title`,
+`source`, `url`, `published`), read with python-frontmatter; `#` headings open sections, and
+the first level-one heading is the title when the front matter gives none."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bot.readers.article import Article, ReadError, decode_text, label, lines
 from bot.readers.boilerplate import is_boilerplate
 from bot.readers.layout import paragraphs, pieces, section_name
 
-FIELDS = ("title", "source", "url", "published")
+FIELDS = ("title", "short_title", "source", "url", "published")
 _FRONT_MATTER = YAMLHandler()
 
 
@@ -39,7 +39,8 @@ def read(data: bytes, name: str) -> Article:
 
     found = paragraphs(text, pieces(text, body, _stands_alone), title, heading)
     return Article(title=title, text=text, paragraphs=found, source=_meta_str(meta, "source"),
-                   url=_meta_str(meta, "url"), published=_meta_str(meta, "published"))
+                   url=_meta_str(meta, "url"), published=_meta_str(meta, "published"),
+                   short_title=_meta_str(meta, "short_title"))
 
 
 def front_matter(text: str) -> tuple[dict[str, Any], int]:

@@ -76,12 +76,12 @@ def bot_mentions(message: Message, username: str, bot_id: int) -> list[MessageEn
     ]
 
 
-def first_quote(message: Message) -> str:
-    """The passage one of our answers quoted first, its best (a blockquote); "" for a hint or
-    a refusal."""
+def quotes(message: Message) -> list[str]:
+    """The passages one of our answers quoted (its blockquotes), in order, the best first;
+    none for a hint or a refusal."""
     kinds: list[str | None] = [MessageEntity.BLOCKQUOTE, MessageEntity.EXPANDABLE_BLOCKQUOTE]
     found = message.parse_entities(kinds)
-    return min(found.items(), key=lambda item: item[0].offset)[1] if found else ""
+    return [text for _, text in sorted(found.items(), key=lambda item: item[0].offset)]
 
 
 def without_entities(text: str, entities: Iterable[MessageEntity]) -> str:

@@ -33,6 +33,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -40,7 +41,7 @@ from telegram.ext import (
 from bot.conversation import Conversations
 from bot.serving import KnowledgeService
 from bot.settings import Settings
-from bot.telegram_bot import handlers
+from bot.telegram_bot import handlers, inline
 from bot.telegram_bot.addressing import FROM_PEOPLE
 from bot.telegram_bot.admin import describe_failure, reload_command
 from bot.telegram_bot.journal import JournaledProcessor, JournaledQueue, UpdateJournal
@@ -125,6 +126,7 @@ def add_handlers(app: BotApp) -> None:
         MessageHandler((text | media) & filters.ChatType.PRIVATE, handlers.private_question),
         MessageHandler((text | (media & filters.CAPTION)) & filters.ChatType.GROUPS,
                        handlers.group_message),
+        InlineQueryHandler(inline.inline_query),
     ])
     app.add_error_handler(error_handler)
 

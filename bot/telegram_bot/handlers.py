@@ -14,7 +14,7 @@ from bot.telegram_bot.addressing import (
     addressed_question,
     bot_mentions,
     command_question,
-    first_quote,
+    quotes,
     replies_to_bot,
     text_of,
     topic_of,
@@ -32,10 +32,9 @@ async def start(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    runtime = runtime_of(context.bot_data)
-    examples = runtime.examples.of(runtime.service)
+    service = runtime_of(context.bot_data).service
     name = message.from_user.first_name if message.from_user and not message.sender_chat else None
-    await reply(context.bot, message, [replies.welcome(runtime.service, examples, name)])
+    await reply(context.bot, message, [replies.welcome(service, name)])
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -103,12 +102,11 @@ async def answer(message: Message, question: str, context: Context) -> None:
     runtime = runtime_of(context.bot_data)
     thread = (message.chat_id, topic_of(message))
     earlier = _earlier_turn(message, thread, context)
-    follow_up = earlier.follow_up_context(runtime.service.options.context_depth) if earlier else ()
     await send_typing(context.bot, message)
-    # ask() is CPU-only and takes about a millisecond: a thread hop would cost more than it saves.
-    result = runtime.service.ask(question, follow_up)
+    # respond() is CPU-only and takes about a millisecond: a thread hop would cost more.
+    result, turn = runtime.service.respond(question, earlier)
     sent = await reply(context.bot, message, render_html(result), plain=render_text(result))
-    runtime.conversations.remember(thread, Turn(question, result.context),
+    runtime.conversations.remember(thread, turn,
                                    answers=[(m.chat_id, m.message_id) for m in sent])
 
 
@@ -123,7 +121,7 @@ def _earlier_turn(message: Message, thread: Thread, context: Context) -> Turn | 
             return turn
         # An answer this process never sent or has forgotten (another instance behind the
         # webhook sent it, or it was sent before a restart): what it quoted carries the thread.
-        quoted = first_quote(replied)
-        if quoted:
-            return Turn(quoted)
+        recovered = runtime_of(context.bot_data).service.turn_from_quotes(quotes(replied))
+        if recovered is not None:
+            return recovered
     return conversations.latest(thread)

@@ -1,13 +1,14 @@
 """The bot's own words: greeting, help and hints, in Telegram HTML. Example questions come from
-the knowledge base being served, so they stay true for whatever articles are loaded."""
+the knowledge base being served (`KnowledgeService.guide`), so they stay true for whatever
+articles are loaded."""
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from telegram import Message
 
+from bot.answer import scope_of
 from bot.serving import KnowledgeService
 
 ASK_USAGE = "Ask like this: <code>/ask your question</code>, or mention me with your question."
@@ -19,23 +20,18 @@ ANONYMOUS_ADMIN = ("I can't tell which admin you are while you post anonymously,
                    "reload from here. Send /reload to me in a private chat instead.")
 SENT_AS_CHAT = ("I can't tell who you are while you post on behalf of a channel, so I can't "
                 "reload from here. Send /reload to me in a private chat instead.")
-_MAX_CANDIDATES = 12  # each candidate is asked once: a cap keeps /start cheap on big bases
 
 
-def scope(service: KnowledgeService) -> str:
-    documents = service.index.knowledge.documents
-    if len(documents) == 1:
-        return f"the article “{documents[0].title}”"
-    return f"{len(documents)} articles"
-
-
-def welcome(service: KnowledgeService, examples: list[str], first_name: str | None) -> str:
+def welcome(service: KnowledgeService, first_name: str | None) -> str:
+    """/start: what the bot answers from, with example questions it answers."""
     hello = f"Hello, {escape(first_name)}!" if first_name else "Hello!"
-    lines = [f"{hello} I answer questions about {escape(scope(service))} by quoting the "
-             "passages that answer them, with where each quote comes from."]
+    examples = service.guide().examples
+    lines = [f"{hello} I answer questions about {escape(scope_of(service.index, named=True))} "
+             "by quoting the passages that answer them, with where each quote comes from."]
     if examples:
         lines += ["", "Try for example:", *(f"• {escape(q)}" for q in examples)]
-    lines += ["", "Ask a follow-up and I read it with your previous question. /help has more."]
+    lines += ["", "Ask a follow-up and I read it with your previous question, or say “tell me "
+              "more”. /help has more."]
     return "\n".join(lines)
 
 
@@ -45,7 +41,11 @@ def help_text(username: str | None) -> str:
         "<b>Asking</b>",
         "In a private chat, just type your question. I reply with quotes from the articles and "
         "where they are, or say plainly that the articles don't cover it.",
-        "A follow-up such as “where was it?” is read with your previous question for a while.",
+        "A follow-up such as “where was it?” is read with your previous question for a while, "
+        "and “tell me more” shows what my last answer did not, until the articles have no "
+        "more to say.",
+        "Ask up to three questions in one message (“Why was it postponed? Who is Xi "
+        "meeting?”) and I answer each under its question.",
         "",
         "<b>In groups</b> I only answer when addressed:",
         "• <code>/ask your question</code>",
@@ -54,6 +54,8 @@ def help_text(username: str | None) -> str:
         "whoever replies",
         "In forums I answer in the topic you asked in; each chat and topic has its own "
         "conversation.",
+        "",
+        f"<b>In any chat</b>, type {me} and a question, then pick an answer to send it there.",
         "",
         "<b>Admins</b> (listed in BOT_ADMIN_IDS) can send /reload to re-read the articles; "
         "questions keep being answered meanwhile. Anonymous group admins can't be identified, "
@@ -74,44 +76,3 @@ def ids(message: Message) -> str:
         return chat
     return (f"Your user id: <code>{user.id}</code>\n{chat}\n"
             "An operator puts user ids in BOT_ADMIN_IDS to let those people /reload.")
-
-
-class Examples:
-    """Example questions, worked out once per index: a reload swaps the index, and with it
-    the examples; on a large base working them out takes a noticeable moment."""
-
-    def __init__(self) -> None:
-        self._index: object = None
-        self._questions: list[str] = []
-
-    def of(self, service: KnowledgeService) -> list[str]:
-        index = service.index
-        if index is not self._index:
-            self._questions, self._index = example_questions(service), index
-        return self._questions
-
-
-def example_questions(service: KnowledgeService, limit: int = 4) -> list[str]:
-    """Up to `limit` questions made from titles and section headings that the bot answers."""
-    knowledge = service.index.knowledge
-    where = "the article" if len(knowledge.documents) == 1 else "the articles"
-    candidates = [q for d in knowledge.documents for q in _title_questions(d.title)]
-    candidates += [f"What does {where} say about {_short(h)}?" for h in knowledge.sections]
-    candidates += [f"What is “{d.title}” about?" for d in knowledge.documents]
-    chosen: list[str] = []
-    for question in list(dict.fromkeys(candidates))[:_MAX_CANDIDATES]:
-        if service.ask(question).answered:
-            chosen.append(question)
-        if len(chosen) == limit:
-            break
-    return chosen
-
-
-def _title_questions(title: str) -> list[str]:
-    # "Topic 2023: Why is X doing Y?" holds a ready-made question after the colon.
-    return [part.strip() for part in re.split(r"[:|]", title) if part.strip().endswith("?")]
-
-
-def _short(heading: str) -> str:
-    # "Section - Long subtitle" reads better as a question about its last part.
-    return re.split(r"\s[-–—|]\s", heading)[-1].strip()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.conversation import Conversations
 from bot.serving import KnowledgeService
 from bot.settings import Settings
-from bot.telegram_bot.replies import Examples
 
 RUNTIME_KEY = "runtime"
 
@@ -21,7 +20,6 @@ class Runtime:
     settings: Settings
     service: KnowledgeService
     conversations: Conversations
-    examples: Examples = field(default_factory=Examples)
 
 
 def runtime_of(bot_data: Mapping[Any, Any]) -> Runtime:

@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 BotApp = Application[Any, Any, Any, Any, Any, Any]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# Only new messages: edits, channel posts and the rest would be ignored anyway.
-ALLOWED_UPDATES = [Update.MESSAGE]
+# New messages and inline queries: edits, channel posts and the rest would be ignored anyway.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 

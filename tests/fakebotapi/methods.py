@@ -13,6 +13,7 @@ from .records import (
     ChatAction,
     ChatState,
     CommandsCall,
+    InlineAnswer,
     SentMessage,
     as_bool,
     as_int,
@@ -28,6 +29,11 @@ _CHAT_ACTIONS = frozenset(
 )  # fmt: skip
 # Without allowed_updates Telegram sends every type except these.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+_TOO_OLD = ("Bad Request: query is too old and response timeout expired or query ID is "
+            "invalid")
+_MAX_INLINE_RESULTS = 50
+_INLINE_TYPES = frozenset({"article", "photo", "gif", "mpeg4_gif", "video", "audio", "voice",
+                           "document", "location", "venue", "contact", "game", "sticker"})
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -49,6 +55,8 @@ class BotApiMethods(World):
         self.chat_actions: list[ChatAction] = []
         self.commands: list[CommandsCall] = []
         self.callback_answers: list[JSON] = []
+        self.inline_answers: list[InlineAnswer] = []
+        self.inline_placeholder = ""
         self.webhook_url = ""
         self._allowed_updates: list[str] = []
         self._my_commands: dict[tuple[str, str], list[JSON]] = {}
@@ -65,6 +73,7 @@ class BotApiMethods(World):
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "answercallbackquery": self._answer_callback_query,
+            "answerinlinequery": self._answer_inline_query,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "close": lambda _: True,
             "logout": lambda _: True,
@@ -264,6 +273,59 @@ class BotApiMethods(World):
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.callback_answers.append(params)
         return True
+
+    def enable_inline_mode(self, placeholder: str = "Search...") -> None:
+        """BotFather's /setinline: from now on getMe says the bot supports inline queries,
+        and users can send them (`send_inline_query`)."""
+        self.inline_mode = True
+        self.me = self.me | {"supports_inline_queries": True}
+        self.inline_placeholder = placeholder
+
+    def _answer_inline_query(self, params: JSON) -> bool:
+        query_id = str(params.get("inline_query_id") or "")
+        if query_id not in self.open_inline_queries:
+            raise ApiError(400, _TOO_OLD)  # unknown, or answered already: one answer each
+        results = params.get("results")
+        if not isinstance(results, list):
+            raise ApiError(400, 'Bad Request: parameter "results" is required')
+        if len(results) > _MAX_INLINE_RESULTS:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        if len(str(params.get("next_offset") or "").encode()) > 64:
+            raise ApiError(400, "Bad Request: NEXT_OFFSET_INVALID")
+        seen: set[str] = set()
+        texts = [self._inline_result(result, seen) for result in results]
+        self.open_inline_queries.discard(query_id)
+        cache_time = params.get("cache_time")
+        self.inline_answers.append(InlineAnswer(
+            query_id, results, texts, None if cache_time in (None, "") else
+            as_int(cache_time, "cache_time"), as_bool(params.get("is_personal")),
+            time.monotonic()))
+        return True
+
+    def _inline_result(self, result: Any, seen: set[str]) -> str:
+        """Check one InlineQueryResult as Telegram does; the text its message would show."""
+        if not isinstance(result, dict) or result.get("type") not in _INLINE_TYPES:
+            raise ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
+        result_id = str(result.get("id") or "")
+        if not 1 <= len(result_id.encode()) <= 64:
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        if result_id in seen:
+            raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+        seen.add(result_id)
+        if result["type"] != "article":
+            return ""
+        if not str(result.get("title") or "").strip():
+            raise ApiError(400, "Bad Request: RESULT_TITLE_EMPTY")
+        content = result.get("input_message_content")
+        if not isinstance(content, dict) or "message_text" not in content:
+            raise ApiError(400, "Bad Request: can't parse inline query result: "
+                                "InputMessageContent must be an Object")
+        if "reply_markup" in result:
+            check_inline_keyboard(result["reply_markup"])
+        # The message it sends is checked as sendMessage checks one (HTML, length).
+        return self._message_text({"text": content.get("message_text"),
+                                   "parse_mode": content.get("parse_mode"),
+                                   "entities": content.get("entities")}).text
 
     def _edit_message_reply_markup(self, params: JSON) -> JSON | bool:
         if params.get("inline_message_id"):

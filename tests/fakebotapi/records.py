@@ -104,6 +104,19 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class InlineAnswer:
+    """An answerInlineQuery Telegram accepted: the results, and for each the text its message
+    would show (tags parsed, as a user sees it once sent)."""
+
+    query_id: str
+    results: list[JSON]
+    texts: list[str]
+    cache_time: int | None
+    is_personal: bool
+    time: float
+
+
+@dataclass(frozen=True)
 class ChatAction:
     chat_id: int
     action: str

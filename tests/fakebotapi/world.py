@@ -35,11 +35,14 @@ class World:
 
     def __init__(self, bot_user: JSON) -> None:
         self.bot_user = bot_user
+        self.inline_mode = False  # BotFather's /setinline: see BotApiMethods.enable_inline_mode
         self.log: list[LogEntry] = []
         self._chats: dict[int, ChatState] = {}
         self._users: dict[int, JSON] = {}
         self._callback_ids = 0
         self.open_callbacks: set[str] = set()  # callback queries not answered yet
+        self._inline_ids = 0
+        self.open_inline_queries: set[str] = set()  # inline queries not answered yet
         self._pending: list[JSON] = []
         self._last_update_id = 0
         self._changed = asyncio.Event()
@@ -160,6 +163,27 @@ class World:
         self.queue_update({"callback_query": {
             "id": query_id, "from": self._sender(state, from_user),
             "message": dict(message), "chat_instance": str(chat_id), "data": data}})
+        return query_id
+
+    def send_inline_query(self, query: str, *, from_user: JSON | int | None = None,
+                          chat_type: str = "private", offset: str = "") -> str:
+        """Queue an inline_query update: a user typed "@bot query" in a chat of `chat_type`
+        ("sender", "private", "group", "supergroup", "channel"); return the query's id, which
+        the bot answers, once, with answerInlineQuery. Telegram sends these only to a bot
+        whose inline mode is on (BotFather's /setinline): see `enable_inline_mode`."""
+        if not self.inline_mode:
+            raise ValueError("inline mode is off: Telegram sends no inline queries to this bot; "
+                             "call enable_inline_mode() first, as /setinline in BotFather")
+        if len(query) > 256:
+            raise ValueError("Telegram cuts inline queries at 256 characters")
+        user_id = DEFAULT_USER_ID if from_user is None else from_user
+        sender = user_id if isinstance(user_id, dict) else (
+            self._users.get(user_id) or self.user(user_id, f"User {user_id}"))
+        self._inline_ids += 1
+        query_id = str(9_000_000 + self._inline_ids)
+        self.open_inline_queries.add(query_id)
+        self.queue_update({"inline_query": {"id": query_id, "from": sender, "query": query,
+                                            "offset": offset, "chat_type": chat_type}})
         return query_id
 
     def queue_update(self, update: JSON) -> int:
