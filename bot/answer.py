@@ -74,6 +74,9 @@ class Answer:
     # What a follow-up to this answer is read with besides its question: the earlier questions
     # it was read with (for an overview, the lead it quoted).
     context: tuple[str, ...] = field(default=())
+    # The answer model's chance that the knowledge base answers the question at all (None when
+    # the model did not weigh it: an overview, "tell me more"); kept in the question log.
+    answerable: float | None = None
 
 
 def shipped_model() -> AnswerModel:
@@ -158,7 +161,7 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     query = evidence.query
     used = tuple(q.text for q in query.context) if evidence.terms.context else ()
     refusal = Answer(query.text, False, suggestions=suggestions(index), scope=scope_of(index),
-                     context=used)
+                     context=used, answerable=evidence.answerable)
     if not query.has_content and not used:
         return replace(refusal, reason="empty")
     if not _acceptable(evidence, model, options):
@@ -171,7 +174,8 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     chosen = [first, *(c for c in others if c.probability >= first.probability * ratio)]
     citations = tuple(cite(c.hit, options.max_quote_chars, c.probability, c.sentence)
                       for c in chosen[: options.max_citations])
-    return Answer(query.text, True, citations, scope=scope_of(index), context=used)
+    return Answer(query.text, True, citations, scope=scope_of(index), context=used,
+                  answerable=evidence.answerable)
 
 
 def more_answer(query: Query, index: Index, options: AnswerOptions,

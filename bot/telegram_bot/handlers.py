@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.conversation import Turn
 from bot.render import render_html, render_text
-from bot.telegram_bot import replies
+from bot.telegram_bot import feedback, replies
 from bot.telegram_bot.addressing import (
     addressed_question,
     bot_mentions,
@@ -107,7 +107,10 @@ async def answer(message: Message, question: str, context: Context) -> None:
     await send_typing(context.bot, message)
     # ask() is CPU-only and takes about a millisecond: a thread hop would cost more than it saves.
     result = runtime.service.ask(question, follow_up)
-    sent = await reply(context.bot, message, render_html(result), plain=render_text(result))
+    outcome = feedback.outcome(context, message, result)
+    sent = await reply(context.bot, message, render_html(result), plain=render_text(result),
+                       keyboard=outcome.buttons)
+    outcome.record(sent)  # to the question log, off the answer path
     runtime.conversations.remember(thread, Turn(question, result.context),
                                    answers=[(m.chat_id, m.message_id) for m in sent])
 

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 BotApp = Application[Any, Any, Any, Any, Any, Any]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Only new messages: edits, channel posts and the rest would be ignored anyway.
-ALLOWED_UPDATES = [Update.MESSAGE]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 

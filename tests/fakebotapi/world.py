@@ -39,6 +39,7 @@ class World:
         self._chats: dict[int, ChatState] = {}
         self._users: dict[int, JSON] = {}
         self._callback_ids = 0
+        self._file_ids = 0
         self.open_callbacks: set[str] = set()  # callback queries not answered yet
         self._pending: list[JSON] = []
         self._last_update_id = 0
