@@ -334,3 +334,18 @@ async def test_a_slow_disk_does_not_delay_answers(
     await flushed(app, questions=10)  # none was lost meanwhile
     with database(app) as db:
         assert db.execute("SELECT COUNT(*) FROM questions").fetchone() == (10,)
+
+
+async def test_a_log_that_cannot_be_opened_costs_the_buttons_not_the_answers(
+    api: FakeBotApi, start_bot: Any, make_settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = make_settings().state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    (state / FILE_NAME).write_bytes(b"not a database" * 100)
+    await start_bot()
+    assert "cannot open the question log" in caplog.text
+    api.private_chat(USER)
+    api.send_user_message(USER, SPY)
+    [answer] = await api.wait_for_messages(1)
+    assert "balloon" in answer.text and answer.reply_markup is None
+    assert (state / FILE_NAME).read_bytes() == b"not a database" * 100  # left for the admin
