@@ -84,7 +84,8 @@ def test_questions_votes_and_their_results(opened: Any, tmp_path: Path) -> None:
     assert rows(tmp_path, "SELECT rank, passage, paragraph, score FROM citations") == [
         (1, "doc#6", 6, 0.8), (2, "doc#7", 7, 0.5)]
     assert sorted(rows(tmp_path, "SELECT vote FROM votes")) == [(-1,), (1,)]
-    assert len(new_key()) == 12 and new_key() != new_key()
+    assert len(new_key()) == 12
+    assert new_key() != new_key()
 
 
 def test_a_full_queue_drops_records_instead_of_waiting(
@@ -108,7 +109,8 @@ def test_a_full_queue_drops_records_instead_of_waiting(
     assert time.perf_counter() - started < 0.5  # nothing waited for the disk
     assert vote.result(0) is VoteResult.NOT_RECORDED  # answered at once
     dropped = [r for r in caplog.records if "dropped" in r.getMessage()]
-    assert len(dropped) == 1 and dropped[0].levelno == logging.WARNING  # one line, not eight
+    assert len(dropped) == 1
+    assert dropped[0].levelno == logging.WARNING
     release.set()
     question_log.close()
     assert rows(tmp_path, "SELECT COUNT(*) FROM questions") == [(4,)]  # 1 held + 3 queued
@@ -192,7 +194,8 @@ def test_people_are_salted_hashes_stable_within_an_installation(tmp_path: Path) 
     elsewhere.open()
     assert elsewhere.pseudonym(123456789) != first
     elsewhere.close()
-    assert "123456789" not in first and len(first) == 32
+    assert "123456789" not in first
+    assert len(first) == 32
 
 
 def test_a_damaged_salt_is_replaced_and_a_readable_one_made_private(

@@ -81,7 +81,8 @@ def test_the_report_counts_each_period_and_groups_the_lists(log_folder: Path) ->
     assert (week.label, week.asked, week.answered) == ("7 days", 9, 3)
     assert dict(week.refused) == {"not_covered": 3, "no_fact": 1, "no_more": 1, "empty": 1}
     assert (week.up, week.down, week.people) == (1, 3, 7)
-    assert found.kept == 11 and found.oldest == NOW - 20 * DAY
+    assert found.kept == 11
+    assert found.oldest == NOW - 20 * DAY
     # Refusals that show a gap in the knowledge base, the week's only, near-duplicates together.
     assert [(r.question, r.count, r.people, r.down, r.reason) for r in found.refused] == [
         ("What does the vaccine contain?", 3, 3, 1, "not_covered"),
@@ -111,7 +112,8 @@ def test_the_text_report(log_folder: Path) -> None:
     assert [row.split()[-2:] for row in table[1:4]] == [["5", "9"], ["2", "3"], ["3", "6"]]
     assert {len(row.rstrip()) for row in table if not row.startswith(("👍", "👎"))} == \
         {len(table[0])}  # aligned columns
-    assert "  not in the articles" in text and "  the fact asked is not given" in text
+    assert "  not in the articles" in text
+    assert "  the fact asked is not given" in text
     assert "1. “What does the vaccine contain?” ×3 (3 people, 👎 1): not in the articles" in text
     assert "1. “How fast does the glacier move?” 👎 2 (asked 2×); quoted Glaciers, " \
            "paragraph 6; Glaciers, paragraph 7" in text
@@ -187,7 +189,8 @@ def test_the_command_line_report_and_its_errors(log_folder: Path, tmp_path: Path
     assert as_csv.returncode == 0
     assert len(list(csv.reader(io.StringIO(as_csv.stdout)))) == 12  # header and 11 rows
     missing = run_stats(tmp_path / "nowhere", tmp_path)
-    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.returncode == 1
+    assert missing.stdout == ""
     assert "No question has been recorded yet" in missing.stderr
     assert run_stats(log_folder, tmp_path, "--days", "0").returncode == 2
     (log_folder / FILE_NAME).write_bytes(b"garbage" * 1000)
@@ -196,4 +199,5 @@ def test_the_command_line_report_and_its_errors(log_folder: Path, tmp_path: Path
     broken = run_stats(log_folder, tmp_path)
     assert broken.returncode == 1
     assert broken.stderr.startswith("Cannot read the question log")
-    assert "Traceback" not in broken.stderr and len(broken.stderr.splitlines()) == 1
+    assert "Traceback" not in broken.stderr
+    assert len(broken.stderr.splitlines()) == 1

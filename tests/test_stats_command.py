@@ -3,6 +3,7 @@ real SQLite file; and `python -m bot stats` reading the same file."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import subprocess
@@ -11,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_bot_api import FakeBotApi, SentMessage
+from fake_bot_api import FakeBotApi, SentMessage, validate_telegram_html
 from helpers import cli_env
 from test_feedback import USER, callback_data, flushed, press
 
+from bot import stats
 from bot.stats import CSV_COLUMNS
 from bot.telegram_bot.app import ADMIN_COMMANDS
 from bot.telegram_bot.runtime import runtime_of
-from bot.telegram_bot.stats_command import IN_PRIVATE, NOT_ADMIN
+from bot.telegram_bot.stats_command import IN_PRIVATE, NOT_ADMIN, report_html
 
 ADMIN = 42
 ASKED = [  # (who, question): near-duplicates among them
@@ -87,10 +89,13 @@ async def test_stats_counts_groups_near_duplicates_and_lists_the_disliked(
     assert row(text, "people") == ["3", "3"]
     refused = text[text.index("Most frequent refused"):text.index("Answers with")]
     # Three wordings of one question, counted together; the tower once.
-    assert "banana bread" in refused.split("\n")[1] and "×3 (3 people)" in refused
-    assert "Eiffel Tower" in refused.split("\n")[2] and "×1" in refused.split("\n")[2]
+    assert "banana bread" in refused.split("\n")[1]
+    assert "×3 (3 people)" in refused
+    assert "Eiffel Tower" in refused.split("\n")[2]
+    assert "×1" in refused.split("\n")[2]
     disliked = text[text.index("Answers with"):]
-    assert "Blinken's visit postponed" in disliked and "👎 1" in disliked
+    assert "Blinken's visit postponed" in disliked
+    assert "👎 1" in disliked
     assert "paragraph" in disliked  # the passage the answer quoted
     assert "<pre>" in report.raw_text  # the counts in a fixed-width table
     assert report.reply_markup == {"inline_keyboard": [[{
@@ -103,7 +108,8 @@ async def test_stats_csv_sends_one_row_per_question_without_user_ids(
     api.send_user_message(ADMIN, "/stats csv")
     [document] = await api.wait_for_documents(1)
     assert document.chat_id == ADMIN
-    assert document.file_name.startswith("questions-") and document.file_name.endswith(".csv")
+    assert document.file_name.startswith("questions-")
+    assert document.file_name.endswith(".csv")
     assert document.caption == "6 questions, every question kept."
     text = document.content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -116,7 +122,8 @@ async def test_stats_csv_sends_one_row_per_question_without_user_ids(
     assert "paragraph" in first["quoted"]
     assert 0 < float(first["score"]) <= 1
     refused = [r for r in rows if r["outcome"] == "refused"]
-    assert len(refused) == 4 and {r["reason"] for r in refused} == {"not_covered"}
+    assert len(refused) == 4
+    assert {r["reason"] for r in refused} == {"not_covered"}
     assert all(r["passages"] == "" and r["score"] for r in refused)
     assert len({r["asker"] for r in rows}) == 3
     for user in {user for user, _ in ASKED}:
@@ -157,7 +164,8 @@ async def test_stats_takes_a_number_of_days_and_explains_bad_arguments(
     assert "last 30 days" in report.text
     assert row(report.text, "") == ["24", "hours", "7", "days", "30", "days"]
     usage = await stats_reply(api, "/stats everything")
-    assert "Usage" in usage.text and "/stats csv 7" in usage.text
+    assert "Usage" in usage.text
+    assert "/stats csv 7" in usage.text
 
 
 async def test_stats_without_a_state_folder_says_nothing_is_recorded(
@@ -184,14 +192,32 @@ async def test_the_terminal_report_reads_the_same_log(
 ) -> None:
     state = runtime_of(asked.bot_data).settings.state_dir
     env = cli_env(tmp_path / "cache", BOT_STATE_DIR=str(state))
-    shown = subprocess.run([sys.executable, "-m", "bot", "stats"], capture_output=True,
-                           text=True, env=env, timeout=60, check=True).stdout
+    shown = (await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "bot", "stats"], capture_output=True, text=True,
+        env=env, timeout=60, check=True)).stdout
     telegram = (await stats_reply(api)).text
     # The same report: the Telegram one is the terminal's, with a bold heading.
     assert shown.split() == telegram.split()
-    as_csv = subprocess.run([sys.executable, "-m", "bot", "stats", "--csv"],
-                            capture_output=True, text=True, env=env, timeout=60,
-                            check=True).stdout
+    as_csv = (await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "bot", "stats", "--csv"], capture_output=True,
+        text=True, env=env, timeout=60, check=True)).stdout
     api.send_user_message(ADMIN, "/stats csv")
     [document] = await api.wait_for_documents(1)
     assert as_csv.splitlines() == document.content.decode("utf-8-sig").splitlines()
+
+
+def test_a_report_of_long_questions_fits_one_message() -> None:
+    counts = stats.Counts("7 days", 40, 20, (("not_covered", 20),), 3, 9, 30)
+    long = "Why <did> the " + "very " * 40 + "long question & its answer differ?"
+    report = stats.Report(
+        now=0.0, days=7, periods=(counts,), kept=40, oldest=0.0,
+        refused=tuple(stats.Refused(f"{n} {long}", 10 - n, 3, 1, "not_covered")
+                      for n in range(10)),
+        disliked=tuple(stats.Disliked(f"{n} {long}", 5, 1, 2, ("A title, paragraph 3",) * 3)
+                       for n in range(10)))
+    html = report_html(report)
+    shown = validate_telegram_html(html)  # valid Telegram HTML, within 4,096 characters
+    assert "&lt;did&gt;" in html
+    assert shown.endswith("More in the CSV file.")
+    assert "1. “0 Why <did>" in shown  # the first of each list kept, the last ones left out
+    assert shown.count("long question") < 20

@@ -27,6 +27,7 @@ from telegram.ext import ContextTypes
 
 from bot import stats
 from bot.question_store import DAY
+from bot.render import MAX_MESSAGE_CHARS, tg_len
 from bot.settings import Settings
 from bot.telegram_bot import journal
 from bot.telegram_bot.feedback import answer_press, question_log_of
@@ -136,7 +137,7 @@ async def _send_report(context: Context, message: Message, settings: Settings,
                        days: int) -> None:
     await _flushed(context)
     try:
-        text = await asyncio.to_thread(_report_html, settings, days)
+        text = await asyncio.to_thread(_build_report, settings, days)
     except stats.NoLog as exc:
         await reply(context.bot, message, [escape(str(exc))])
         return
@@ -145,7 +146,7 @@ async def _send_report(context: Context, message: Message, settings: Settings,
     await reply(context.bot, message, [text], keyboard=InlineKeyboardMarkup([[button]]))
 
 
-def _report_html(settings: Settings, days: int) -> str:
+def _build_report(settings: Settings, days: int) -> str:
     path = stats.log_path(_state_dir(settings))
     with stats.reading(path) as db:
         found = stats.report(db, time.time(), days, retention_days=settings.retention_days)
@@ -159,17 +160,30 @@ def _state_dir(settings: Settings) -> Path | None:
     return settings.state_dir
 
 
-def report_html(report: stats.Report) -> str:
+def report_html(report: stats.Report, limit: int = MAX_MESSAGE_CHARS) -> str:
     """The report as one Telegram HTML message: the counts in a fixed-width table, then the
-    lists, each item cut so that the whole stays far within a message's 4,096 characters."""
+    lists; when they would not fit in `limit`, their last items are left to the CSV file."""
+    refused = [escape(line) for line in stats.refused_lines(report)]
+    disliked = [escape(line) for line in stats.disliked_lines(report)]
+    cut = False
+    while True:
+        text = _report_html(report, refused, disliked, cut)
+        if tg_len(text) <= limit or not (refused or disliked):
+            return text
+        (refused if len(refused) >= len(disliked) else disliked).pop()
+        cut = True
+
+
+def _report_html(report: stats.Report, refused: list[str], disliked: list[str],
+                 cut: bool) -> str:
     lines = [f"<b>{escape(stats.heading(report))}</b>",
              "<pre>" + escape("\n".join(stats.table(report))) + "</pre>",
              f"<b>Most frequent refused questions</b>, last {report.lists_label}:"]
-    lines += [f"{i}. {escape(line)}" for i, line in enumerate(stats.refused_lines(report), 1)]
-    lines += ["none"] if not report.refused else []
+    lines += [f"{i}. {line}" for i, line in enumerate(refused, 1)] or ["none"]
     lines += ["", f"<b>Answers with the most 👎</b>, last {report.lists_label}:"]
-    lines += [f"{i}. {escape(line)}" for i, line in enumerate(stats.disliked_lines(report), 1)]
-    lines += ["none"] if not report.disliked else []
+    lines += [f"{i}. {line}" for i, line in enumerate(disliked, 1)] or ["none"]
+    if cut:
+        lines += ["", "<i>More in the CSV file.</i>"]
     return "\n".join(lines)
 
 
