@@ -31,6 +31,7 @@ DETAIL_SHARE = 0.5  # of a question, what one whose tokens are all in it must we
 SAME_SHARE = 0.65  # of all the tokens' weight, what two questions must share to be one
 
 Signature = Mapping[str, float]  # token -> weight
+_CANDIDATES = 20  # groups a question is compared with in full
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,7 @@ def group(questions: Sequence[str]) -> list[Group]:
         if home is not None:
             leaders[home][1].extend(positions)
             continue
-        for token in found:
+        for token in found.keys() - QUESTION_WORDS:
             by_token[token].append(len(leaders))
         leaders.append((found, positions))
     groups = [Group(_representative(questions, members), tuple(sorted(members)))
@@ -130,10 +131,15 @@ def group(questions: Sequence[str]) -> list[Group]:
 
 def _leader_of(found: Signature, leaders: Sequence[tuple[dict[str, float], list[int]]],
                by_token: Mapping[str, list[int]]) -> int | None:
-    """The first group whose leading signature asks the same as `found`; a candidate shares
-    at least one token exactly, which keeps grouping thousands of questions fast."""
-    candidates = sorted({i for token in found for i in by_token.get(token, ())})
-    return next((i for i in candidates if same_question(found, leaders[i][0])), None)
+    """The group whose leading signature asks the same as `found`, of those sharing the most
+    content words with it (at most `_CANDIDATES` are compared: a group that shares fewer
+    words than that many others is not the same question), the earliest of equals."""
+    shared: Counter[int] = Counter()
+    for token in found:
+        if token not in QUESTION_WORDS:  # in half of all questions: no sign of the same one
+            shared.update(by_token.get(token, ()))
+    ranked = sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:_CANDIDATES]
+    return next((i for i, _ in ranked if same_question(found, leaders[i][0])), None)
 
 
 def _representative(questions: Sequence[str], members: Iterable[int]) -> str:
