@@ -20,6 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.question_log import QuestionLog
 from bot.question_store import DAY, FILE_NAME, SALT_NAME, QuestionStore
 from bot.render import render_html
+from bot.telegram_bot import feedback
 from bot.telegram_bot.feedback import FORGOTTEN, NOT_KEPT, STALE, question_log_of
 from bot.telegram_bot.runtime import runtime_of
 
@@ -321,15 +322,18 @@ async def test_user_ids_are_stored_only_as_salted_hashes(
             assert stat.S_IMODE((state / name).stat().st_mode) == 0o600, name
 
 
+class SlowStore(QuestionStore):
+    """The question log on a disk that takes a second for every write."""
+
+    def write(self, items: Any) -> Any:
+        time.sleep(1.0)
+        return super().write(items)
+
+
 async def test_a_slow_disk_does_not_delay_answers(
     api: FakeBotApi, start_bot: Any, make_settings: Any
 ) -> None:
     """Each write of the log takes a second; ten answers in a row must not wait for them."""
-    class SlowStore(QuestionStore):
-        def write(self, items: Any) -> Any:
-            time.sleep(1.0)
-            return super().write(items)
-
     state = make_settings().state_dir
     app = await start_bot(build={"question_log": QuestionLog(SlowStore(state, 30))})
     api.private_chat(USER)
@@ -360,3 +364,19 @@ async def test_a_log_that_cannot_be_opened_costs_the_buttons_not_the_answers(
     assert "balloon" in answer.text
     assert answer.reply_markup is None
     assert (state / FILE_NAME).read_bytes() == b"not a database" * 100  # left for the admin
+
+
+async def test_a_press_is_answered_without_waiting_for_a_slow_disk(
+    api: FakeBotApi, start_bot: Any, make_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feedback, "VOTE_WAIT", 0.2)  # a second's write is then "slow"
+    state = make_settings().state_dir
+    app = await start_bot(build={"question_log": QuestionLog(SlowStore(state, 30))})
+    api.private_chat(USER)
+    api.send_user_message(USER, SPY)
+    [answer] = await api.wait_for_messages(1)
+    await flushed(app, questions=1)
+    pressed = time.monotonic()
+    assert await press(api, answer, callback_data(answer)[0]) == feedback.THANKS_UP
+    assert time.monotonic() - pressed < 0.9  # thanked before the vote was written
+    await stored(app, "SELECT COUNT(*) FROM votes WHERE vote = 1")  # and written all the same
