@@ -1,22 +1,21 @@
 """What people ask, from the question log: questions asked, answered and refused (by kind of
 refusal), the 👍/👎 they got, the refused questions asked most and the answers with the most 👎
-(near-duplicates counted together), and the whole log as CSV. Read-only: `/stats` on Telegram
-and `python -m bot stats` give the same report.
+(near-duplicates counted together). Read-only: `/stats` on Telegram and `python -m bot stats`
+give the same report (and the same CSV, from `bot.question_csv`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dtm
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import groupby
 from pathlib import Path
 from typing import TextIO
 
+from bot.question_csv import place, write_csv
 from bot.question_groups import group
 from bot.question_store import DAY, FILE_NAME
 
@@ -30,9 +29,6 @@ REASONS = {
 # The refusals that say the knowledge base lacks an answer: what an admin can fix.
 GAPS = ("not_covered", "no_fact")
 TOP = 10
-CSV_COLUMNS = ("time", "chat", "asker", "question", "outcome", "reason", "score", "passages",
-               "quoted", "up", "down")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class NoLog(Exception):
@@ -194,12 +190,8 @@ def _quoted(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[str]]:
         for question, title, paragraph in db.execute(
                 f"SELECT question, title, paragraph FROM citations WHERE question IN "
                 f"({', '.join('?' * len(chunk))}) ORDER BY question, rank", chunk):
-            quoted.setdefault(question, []).append(_place(_short(title, 60), paragraph))
+            quoted.setdefault(question, []).append(place(_short(title, 60), paragraph))
     return quoted
-
-
-def _place(title: str, paragraph: int) -> str:
-    return f"{title}, paragraph {paragraph}" if title else f"paragraph {paragraph}"
 
 
 def _people(askers: Iterator[str] | Sequence[str]) -> int:
@@ -281,40 +273,6 @@ def _count(n: int, one: str, many: str) -> str:
 
 def _date(moment: float) -> str:
     return dtm.datetime.fromtimestamp(moment, dtm.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-# ---- CSV -----------------------------------------------------------------------------------
-
-def write_csv(db: sqlite3.Connection, out: TextIO, since: float | None = None) -> int:
-    """Every question kept (asked at or after `since`), oldest first, one row each, in
-    `CSV_COLUMNS`; how many rows. People appear only as the start of their salted hash."""
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    rows = db.execute(
-        "SELECT q.id, q.asked, q.chat, q.asker, q.question, q.answered, q.reason, q.score, "
-        "(SELECT COUNT(*) FROM votes v WHERE v.question = q.id AND v.vote = 1), "
-        "(SELECT COUNT(*) FROM votes v WHERE v.question = q.id AND v.vote = -1), "
-        "c.passage, c.title, c.paragraph FROM questions q "
-        "LEFT JOIN citations c ON c.question = q.id WHERE q.asked >= ? "
-        "ORDER BY q.asked, q.id, c.rank", (since if since is not None else float("-inf"),))
-    written = 0
-    for _, cited in groupby(rows, key=lambda row: row[0]):
-        first, *more = list(cited)
-        citations = [row for row in (first, *more) if row[10] is not None]
-        _, asked, chat, asker, question, answered, reason, score, up, down = first[:10]
-        writer.writerow([
-            dtm.datetime.fromtimestamp(asked, dtm.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            chat, asker[:12], _safe_cell(question), "answered" if answered else "refused",
-            reason, "" if score is None else f"{score:.3f}",
-            " ".join(row[10] for row in citations),
-            " | ".join(_place(row[11], row[12]) for row in citations), up, down])
-        written += 1
-    return written
-
-
-def _safe_cell(text: str) -> str:
-    """A question as a spreadsheet shows it, not as a formula it would run ("=HYPERLINK(…)")."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 # ---- the command line: python -m bot stats -------------------------------------------------

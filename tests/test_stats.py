@@ -14,17 +14,16 @@ import pytest
 from helpers import cli_env, make_citation
 
 from bot.answer import Answer
+from bot.question_csv import CSV_COLUMNS, write_csv
 from bot.question_log import QuestionLog
 from bot.question_store import DAY, FILE_NAME, QuestionStore, new_key
 from bot.stats import (
-    CSV_COLUMNS,
     NoLog,
     log_path,
     print_report,
     reading,
     render_text,
     report,
-    write_csv,
 )
 
 NOW = 1_800_000_000.0

@@ -17,7 +17,7 @@ from helpers import cli_env
 from test_feedback import USER, callback_data, flushed, press
 
 from bot import stats
-from bot.stats import CSV_COLUMNS
+from bot.question_csv import CSV_COLUMNS
 from bot.telegram_bot.app import ADMIN_COMMANDS
 from bot.telegram_bot.runtime import runtime_of
 from bot.telegram_bot.stats_command import IN_PRIVATE, NOT_ADMIN, report_html

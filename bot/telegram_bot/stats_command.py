@@ -26,6 +26,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import stats
+from bot.question_csv import write_csv
 from bot.question_store import DAY
 from bot.render import MAX_MESSAGE_CHARS, tg_len
 from bot.settings import Settings
@@ -217,6 +218,6 @@ def _csv_bytes(settings: Settings, days: int | None) -> tuple[bytes, int]:
     path = stats.log_path(_state_dir(settings))
     out = io.StringIO()
     with stats.reading(path) as db:
-        rows = stats.write_csv(db, out, time.time() - days * DAY if days else None)
+        rows = write_csv(db, out, time.time() - days * DAY if days else None)
     # With a byte-order mark, so that spreadsheets (Excel) read the UTF-8 as UTF-8.
     return out.getvalue().encode("utf-8-sig"), rows
