@@ -47,3 +47,4 @@ bench: $(BIN)/.installed-dev
 	$(BIN)/python benchmarks/quality.py
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/question_log.py

@@ -49,7 +49,23 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p_chat = sub.add_parser("chat", help="a conversation that keeps follow-up context")
     p_chat.add_argument("--json", action="store_true", help="read lines, print JSON lines")
     sub.add_parser("serve", help="serve Telegram (needs BOT_TOKEN)")
+    p_stats = sub.add_parser(
+        "stats", help="what people asked on Telegram: the report admins get from /stats",
+        description="The question log's report: questions asked, answered and refused, the "
+                    "👍/👎, the refused questions asked most and the answers with the most 👎. "
+                    "Reads BOT_STATE_DIR's question log; the bot may be running.")
+    p_stats.add_argument("--csv", action="store_true",
+                         help="every question kept, one CSV row each, on standard output")
+    p_stats.add_argument("--days", type=_days, metavar="N",
+                         help="the lists cover the last N days (default 7); with --csv, only "
+                              "the questions of the last N days")
     return parser, p_ask
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 3650:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days from 1 to 3650")
+    return int(text)
 
 
 def _configure_logging(settings: Settings, person_at_terminal: bool) -> None:
@@ -126,8 +142,8 @@ def _main(args: argparse.Namespace) -> int:
         log.debug("start-up failed", exc_info=exc.__cause__)
         print(exc, file=sys.stderr)
         return 1
-    except ModuleNotFoundError:
-        raise  # a broken install, which `main` explains
+    except (ModuleNotFoundError, BrokenPipeError):
+        raise  # a broken install, or a reader that has gone: `main` handles both
     except Exception as exc:  # a bug: say what and where to look, not 40 lines of traceback
         log.debug("stopped on an unexpected error", exc_info=True)
         print(f"Stopped on an unexpected error: {_one_line(exc)}. Run with BOT_LOG_LEVEL=DEBUG "
@@ -138,6 +154,8 @@ def _main(args: argparse.Namespace) -> int:
 def _serve_or_answer(args: argparse.Namespace, settings: Settings) -> int:
     from bot.serving import KnowledgeService
 
+    if args.command == "stats":  # reads the question log only: no knowledge base to load
+        return _stats(args, settings)
     KnowledgeService.around_build = quiet_builds  # this process owns the collector
     if args.command in (None, "serve") and settings.token is not None:
         from bot.telegram_bot.app import run  # only the Telegram path needs python-telegram-bot
@@ -158,6 +176,24 @@ def _serve_or_answer(args: argparse.Namespace, settings: Settings) -> int:
         return ask(service, questions, args.json)
     history = settings.state_dir / HISTORY_FILE if settings.state_dir else None
     return chat(service, getattr(args, "json", False), history=history)
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    import sqlite3
+    import time
+
+    from bot.stats import NoLog, print_report
+
+    try:
+        print_report(settings.state_dir, as_csv=args.csv, days=args.days,
+                     retention_days=settings.retention_days, out=sys.stdout, now=time.time())
+    except NoLog as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        raise StartupError(f"Cannot read the question log in {settings.state_dir}: {exc}. If "
+                           "the file is damaged, move it away: the bot starts a new one.") from exc
+    return 0
 
 
 def _load(settings: Settings) -> KnowledgeService:

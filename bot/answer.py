@@ -89,6 +89,9 @@ class Answer:
     language: str = ""  # the language the articles are in, for a question in another one
     parts: tuple[Answer, ...] = ()  # one answer per question, when the message asked several
     unanswered_parts: int = 0  # questions of the message beyond `MAX_PARTS`, not answered
+    # The answer model's chance that the knowledge base answers the question at all (None when
+    # the model did not weigh it: an overview, "tell me more"); kept in the question log.
+    answerable: float | None = None
 
 
 def shipped_model() -> AnswerModel:
@@ -175,7 +178,8 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     model = options.model or shipped_model()
     query = evidence.query
     used = tuple(q.text for q in query.context) if evidence.terms.context else ()
-    refusal = Answer(query.text, False, scope=scope_of(index), context=used)
+    refusal = Answer(query.text, False, scope=scope_of(index), context=used,
+                     answerable=evidence.answerable)
     if not query.has_content and not used:
         return replace(refusal, reason="empty")
     if not _acceptable(evidence, model, options):
@@ -188,7 +192,8 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     chosen = [first, *(c for c in others if c.probability >= first.probability * ratio)]
     citations = tuple(cite(c.hit, options.max_quote_chars, c.probability, c.sentence)
                       for c in chosen[: options.max_citations])
-    return Answer(query.text, True, citations, scope=scope_of(index), context=used)
+    return Answer(query.text, True, citations, scope=scope_of(index), context=used,
+                  answerable=evidence.answerable)
 
 
 def more_answer(query: Query, index: Index, options: AnswerOptions, lexicon: Lexicon,

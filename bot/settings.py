@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     # Where the Telegram adapter keeps its update journal (blank: no journal, so a crash can lose
     # or repeat answers).
     state_dir: Path | None = Path(".state")
+    # Days a question, its outcome and its 👍/👎 stay in the question log in BOT_STATE_DIR
+    # before they are deleted (0: no question is stored, and answers carry no buttons).
+    retention_days: int = Field(default=30, ge=0, le=3650)
+    # Where answers carry 👍/👎 buttons: private chats only (in groups a keyboard under every
+    # answer is clutter everyone sees), every chat, or none.
+    feedback: Literal["private", "everywhere", "off"] = "private"
 
     @field_validator("admin_ids", mode="before")
     @classmethod

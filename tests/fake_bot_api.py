@@ -17,21 +17,22 @@ World: `user`, `private_chat`, `group_chat(supergroup=, forum=)`, `add_topic`,
 anything else.
 Records: `log` (every request on arrival and every update, timestamped, with the status
 answered), `calls` ((method, params) pairs; PTB sends form fields, so params["chat_id"] == "42"),
-`calls_of(method)`,
-`sent_messages`, `edited_messages`, `chat_actions`, `commands`, `my_commands()`,
-`callback_answers`, `inline_answers` (each with the text its results' messages would show),
+`calls_of(method)`, `sent_messages`, `edited_messages`, `sent_documents` (uploaded files,
+content included), `chat_actions`, `commands`, `my_commands()`, `callback_answers`,
+`inline_answers` (each with the text its results' messages would show),
 `messages_in(chat_id)`, `max_messages_in_window(seconds, chat_id=)`.
-Waiting: `wait_for_messages`, `wait_for_calls`, `wait_until(predicate)`.
+Waiting: `wait_for_messages`, `wait_for_documents`, `wait_for_calls`, `wait_until(predicate)`.
 Faults: `fail_next` (any error code; 429 carries parameters.retry_after), `stall_next` (answer
 late; the request still takes effect), `drop_next` (close the connection without an answer,
 optionally after acting on the request), `set_fault_rate` (random faults; rate=0 stops);
 `faults.clear()` forgets them all. A 502 is nginx's HTML page, so PTB also logs a JSON error.
 
 Methods: getMe, getUpdates (offset confirms, limit, long-poll timeout, allowed_updates, 409 for a
-competing poll or an active webhook), sendMessage, editMessageText, deleteMessage, sendChatAction,
-set/get/deleteMyCommands, set/delete/getWebhookInfo, answerCallbackQuery, answerInlineQuery
-(at most 50 results, unique ids of 1 to 64 bytes, each article's message checked as sendMessage
-checks text, one answer per query), close, logOut. Others
+competing poll or an active webhook), sendMessage, sendDocument (a multipart upload, up to 50 MB),
+editMessageText, editMessageReplyMarkup, deleteMessage, sendChatAction, set/get/deleteMyCommands,
+set/delete/getWebhookInfo, answerCallbackQuery, answerInlineQuery (at most 50 results, unique ids
+of 1 to 64 bytes, each article's message checked as sendMessage checks text, one answer per
+query), close, logOut. Others
 answer 404 "Not Found"; a wrong token answers 401. Text is checked as Telegram does (see
 `validate_telegram_html`, stricter only in rejecting unknown named entities such as `&nbsp;`).
 """
@@ -54,6 +55,7 @@ from fakebotapi.records import (
     CommandsCall,
     InlineAnswer,
     LogEntry,
+    SentDocument,
     SentMessage,
     as_int,
     decode_param,
@@ -66,6 +68,7 @@ __all__ = [
     "FakeBotApi",
     "InlineAnswer",
     "LogEntry",
+    "SentDocument",
     "SentMessage",
     "TelegramHtmlError",
     "parse_telegram_html",
@@ -178,6 +181,16 @@ class FakeBotApi(BotApiMethods):
 
         await self.wait_until(lambda: len(sent()) >= n, timeout, f"{n} sent message(s)")
         return list(sent())
+
+    async def wait_for_documents(
+        self,
+        n: int = 1,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> list[SentDocument]:
+        """Wait until the bot has sent n documents in all; return all sent."""
+        await self.wait_until(lambda: len(self.sent_documents) >= n, timeout,
+                              f"{n} sent document(s)")
+        return list(self.sent_documents)
 
     async def wait_for_calls(
         self,
@@ -340,9 +353,10 @@ async def _read_params(request: web.Request) -> JSON:
     elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         for name, value in (await request.post()).items():
             if isinstance(value, web.FileField):
-                size = len(value.file.read())
+                content = value.file.read()
                 value.file.close()  # aiohttp leaves the uploaded file's temporary file open
-                params[name] = {"file_name": value.filename, "size": size}
+                params[name] = {"file_name": value.filename, "size": len(content),
+                                "content": content, "mime_type": value.content_type}
             else:
                 params[name] = value
     return {name: decode_param(name, value) for name, value in params.items()}

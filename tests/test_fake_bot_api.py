@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import io
 import re
 import time
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InputFile,
     InputTextMessageContent,
     MessageEntity,
     ReplyParameters,
@@ -557,3 +559,37 @@ async def test_answer_inline_query_is_checked_as_telegram_checks_it(
         await bot.answer_inline_query(query_id, results)
     assert not api.inline_answers
     assert await bot.answer_inline_query(query_id, [article("ok")])  # still open
+
+
+async def test_send_document_uploads_a_file_the_test_can_read_back(
+    api: FakeBotApi, bot: Bot
+) -> None:
+    question = await bot.send_message(USER, "the report, please")
+    content = "time,question\n2026-01-01T00:00:00Z,“Why?”\n".encode()
+    sent = await bot.send_document(
+        USER, InputFile(io.BytesIO(content), filename="questions.csv"),
+        caption="<b>2</b> rows", parse_mode="HTML",
+        reply_parameters=ReplyParameters(question.message_id))
+    assert sent.document is not None
+    assert (sent.document.file_name, sent.document.file_size) == ("questions.csv", len(content))
+    assert sent.document.mime_type == "text/csv"
+    assert sent.caption == "2 rows"
+    [document] = await api.wait_for_documents(1)
+    assert document.content == content
+    assert (document.chat_id, document.file_name, document.caption) == \
+        (USER, "questions.csv", "2 rows")
+    assert document.reply_to_message_id == question.message_id
+    assert not api.sent_messages[1:]  # a document is not a text message
+
+
+async def test_send_document_refuses_what_telegram_refuses(api: FakeBotApi, bot: Bot) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)file must be non-empty"):
+        await bot.send_document(USER, InputFile(io.BytesIO(b""), filename="empty.csv"))
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_document(USER, InputFile(io.BytesIO(b"x"), filename="a.txt"),
+                                caption="x" * 1025)
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_document(USER, "AgADBAAD-no-such-file")
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_document(999, InputFile(io.BytesIO(b"x"), filename="a.txt"))
+    assert not api.sent_documents

@@ -30,6 +30,7 @@ from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, Te
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -39,9 +40,10 @@ from telegram.ext import (
 )
 
 from bot.conversation import Conversations
+from bot.question_log import QuestionLog
 from bot.serving import KnowledgeService
 from bot.settings import Settings
-from bot.telegram_bot import handlers, inline
+from bot.telegram_bot import feedback, handlers, inline
 from bot.telegram_bot.addressing import FROM_PEOPLE
 from bot.telegram_bot.admin import describe_failure, reload_command
 from bot.telegram_bot.journal import JournaledProcessor, JournaledQueue, UpdateJournal
@@ -50,6 +52,8 @@ from bot.telegram_bot.logs import hide_secret, redact
 from bot.telegram_bot.ordering import MAX_CONCURRENT_UPDATES, ChatOrderedProcessor, UpdateQueue
 from bot.telegram_bot.runtime import RUNTIME_KEY, Runtime, runtime_of
 from bot.telegram_bot.sending import with_retries
+from bot.telegram_bot.stats_command import CALLBACK_PATTERN as STATS_PATTERN
+from bot.telegram_bot.stats_command import csv_pressed, stats_command
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +72,18 @@ PUBLIC_COMMANDS = (
     BotCommand("ask", "Ask a question (in groups: /ask your question)"),
     BotCommand("id", "Your user id and this chat's id (for BOT_ADMIN_IDS)"),
 )
-ADMIN_COMMANDS = (*PUBLIC_COMMANDS, BotCommand("reload", "Re-read the articles (admins)"))
+ADMIN_COMMANDS = (*PUBLIC_COMMANDS, BotCommand("reload", "Re-read the articles (admins)"),
+                  BotCommand("stats", "What people ask, and what goes unanswered (admins)"))
 
 
 def build_application(settings: Settings, service: KnowledgeService, *,
                       limiter: FloodLimiter | None = None,
-                      slots: int = MAX_CONCURRENT_UPDATES) -> BotApp:
+                      slots: int = MAX_CONCURRENT_UPDATES,
+                      question_log: QuestionLog | None = None) -> BotApp:
     """An Application wired to `service`, not yet initialized; `run` or a test starts it.
     With BOT_RATE_LIMIT the bot's messages go through `limiter` (Telegram's limits by default);
-    `slots` updates are handled at once."""
+    `slots` updates are handled at once; questions are recorded in `question_log` (by default
+    the one in BOT_STATE_DIR, if any)."""
     if settings.token is None:
         raise ValueError("BOT_TOKEN is not set: put the token from @BotFather in .env")
     hide_secret(settings.token.get_secret_value())
@@ -91,6 +98,7 @@ def build_application(settings: Settings, service: KnowledgeService, *,
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(start_up)
+        .post_shutdown(shut_down)
     )
     path = journal_path(settings)
     if path is None:
@@ -105,6 +113,8 @@ def build_application(settings: Settings, service: KnowledgeService, *,
         builder = builder.rate_limiter(limiter or FloodLimiter())
     app: BotApp = builder.build()
     app.bot_data[RUNTIME_KEY] = Runtime(settings, service, Conversations(ttl=settings.context_ttl))
+    app.bot_data[feedback.QUESTION_LOG_KEY] = (
+        question_log if question_log is not None else QuestionLog.from_settings(settings))
     add_handlers(app)
     return app
 
@@ -121,6 +131,10 @@ def add_handlers(app: BotApp) -> None:
         CommandHandler("ask", handlers.ask_command, filters=people),
         CommandHandler(["id", "whoami"], handlers.id_command, filters=people),
         CommandHandler("reload", reload_command, filters=people),
+        CommandHandler("stats", stats_command, filters=people),
+        # Each kind of button by its own prefix, so that no handler takes another's presses.
+        CallbackQueryHandler(feedback.vote_pressed, pattern=feedback.CALLBACK_PATTERN),
+        CallbackQueryHandler(csv_pressed, pattern=STATS_PATTERN),
         MessageHandler(people & filters.COMMAND & filters.ChatType.PRIVATE,
                        handlers.unknown_command),
         MessageHandler((text | media) & filters.ChatType.PRIVATE, handlers.private_question),
@@ -144,7 +158,13 @@ async def start_up(app: BotApp) -> None:
     if isinstance(app.update_queue, JournaledQueue):
         app.update_queue.requeue_unhandled(app.bot)
     runtime_of(app.bot_data).service.warm_up()
+    feedback.open_question_log(app)
     await set_commands(app)
+
+
+async def shut_down(app: BotApp) -> None:
+    """After the last update is handled: write the question log's queue out and close it."""
+    await feedback.close_question_log(app)
 
 
 async def set_commands(app: BotApp) -> None:

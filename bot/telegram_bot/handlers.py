@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.conversation import Turn
 from bot.render import render_html, render_text
-from bot.telegram_bot import replies
+from bot.telegram_bot import feedback, replies
 from bot.telegram_bot.addressing import (
     addressed_question,
     bot_mentions,
@@ -105,7 +105,10 @@ async def answer(message: Message, question: str, context: Context) -> None:
     await send_typing(context.bot, message)
     # respond() is CPU-only and takes about a millisecond: a thread hop would cost more.
     result, turn = runtime.service.respond(question, earlier)
-    sent = await reply(context.bot, message, render_html(result), plain=render_text(result))
+    outcome = feedback.outcome(context, message, result)
+    sent = await reply(context.bot, message, render_html(result), plain=render_text(result),
+                       keyboard=outcome.buttons)
+    outcome.record(sent)  # to the question log, off the answer path
     runtime.conversations.remember(thread, turn,
                                    answers=[(m.chat_id, m.message_id) for m in sent])
 

@@ -59,7 +59,8 @@ def help_text(username: str | None) -> str:
         "",
         "<b>Admins</b> (listed in BOT_ADMIN_IDS) can send /reload to re-read the articles; "
         "questions keep being answered meanwhile. Anonymous group admins can't be identified, "
-        "so they should send /reload in a private chat with me. /id shows your user id.",
+        "so they should send /reload in a private chat with me. /stats (admins, in a private "
+        "chat) shows what people ask and what goes unanswered. /id shows your user id.",
     ])
 
 

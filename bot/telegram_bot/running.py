@@ -65,6 +65,8 @@ async def serving(app: BotApp, settings: Settings,
                 await server.close()
     finally:
         await app.shutdown()
+        if app.post_shutdown is not None:  # as PTB's run_polling and run_webhook do
+            await app.post_shutdown(app)
 
 
 def _polling_failed(error: TelegramError) -> None:

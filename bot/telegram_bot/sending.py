@@ -26,7 +26,7 @@ from html.parser import HTMLParser
 from typing import TypeVar
 
 import httpx
-from telegram import Bot, Message, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
@@ -53,16 +53,19 @@ class _Target:
     chat_id: int
     topic: int | None
     reply_to: int
+    keyboard: InlineKeyboardMarkup | None = None
 
 
 async def reply(bot: Bot, message: Message, parts: Sequence[str],
-                plain: str | None = None) -> list[Message]:
+                plain: str | None = None,
+                keyboard: InlineKeyboardMarkup | None = None) -> list[Message]:
     """Send HTML `parts` in order, the first as a reply to `message`; return what was sent.
+    `keyboard` goes under the last message only (a split answer's buttons once, at its end).
 
     If Telegram cannot parse the HTML, the rest goes as plain text: `plain` (split to fit) when
     nothing was sent yet, else the text of the remaining parts.
     """
-    target = _Target(message.chat_id, topic_of(message), message.message_id)
+    target = _Target(message.chat_id, topic_of(message), message.message_id, keyboard)
     with journal.waiting():
         sent = await _send_parts(bot, target, parts, plain)
     journal.answered()  # at once: a crash from here on must not answer the question again
@@ -74,7 +77,8 @@ async def _send_parts(bot: Bot, target: _Target, parts: Sequence[str],
     sent: list[Message] = []
     for index, part in enumerate(parts):
         try:
-            sent.append(await _send(bot, target, part, ParseMode.HTML, first=not sent))
+            sent.append(await _send(bot, target, part, ParseMode.HTML, first=not sent,
+                                    last=index == len(parts) - 1))
         except BadRequest as exc:
             if "can't parse entities" not in exc.message.lower():
                 raise
@@ -82,8 +86,9 @@ async def _send_parts(bot: Bot, target: _Target, parts: Sequence[str],
                         target.chat_id, exc.message)
             rest = split_units(plain) if plain and not sent else [
                 text for p in parts[index:] for text in split_units(html_to_text(p))]
-            for text in rest:
-                sent.append(await _send(bot, target, text, None, first=not sent))
+            for at, text in enumerate(rest, 1):
+                sent.append(await _send(bot, target, text, None, first=not sent,
+                                        last=at == len(rest)))
             break
     return sent
 
@@ -99,11 +104,13 @@ async def send_typing(bot: Bot, message: Message) -> None:
 
 
 async def _send(bot: Bot, target: _Target, text: str, parse_mode: str | None,
-                first: bool) -> Message:
+                first: bool, last: bool) -> Message:
     quote = ReplyParameters(target.reply_to, allow_sending_without_reply=True) if first else None
+    markup = target.keyboard if last else None
     return await with_retries(
         lambda: bot.send_message(target.chat_id, text, parse_mode=parse_mode,
-                                 message_thread_id=target.topic, reply_parameters=quote),
+                                 message_thread_id=target.topic, reply_parameters=quote,
+                                 reply_markup=markup),
         f"sendMessage to chat {target.chat_id}")
 
 

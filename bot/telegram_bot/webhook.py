@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 
 BotApp = Application[Any, Any, Any, Any, Any, Any]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# New messages and inline queries: edits, channel posts and the rest would be ignored anyway.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY]
+# New messages, inline queries and presses of the answers' buttons: edits, channel posts and
+# the rest would be ignored anyway.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY, Update.CALLBACK_QUERY]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 

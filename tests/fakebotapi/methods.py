@@ -14,11 +14,19 @@ from .records import (
     ChatState,
     CommandsCall,
     InlineAnswer,
+    SentDocument,
     SentMessage,
     as_bool,
     as_int,
 )
-from .telegram_html import ParsedText, TelegramHtmlError, check_message_text, parse_telegram_html
+from .telegram_html import (
+    ParsedText,
+    TelegramHtmlError,
+    check_message_text,
+    parse_telegram_html,
+    strip_message_text,
+    utf16_len,
+)
 from .world import World, update_type
 
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
@@ -34,6 +42,8 @@ _TOO_OLD = ("Bad Request: query is too old and response timeout expired or query
 _MAX_INLINE_RESULTS = 50
 _INLINE_TYPES = frozenset({"article", "photo", "gif", "mpeg4_gif", "video", "audio", "voice",
                            "document", "location", "venue", "contact", "game", "sticker"})
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # what the Bot API takes from a bot
+MAX_CAPTION_LENGTH = 1024
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -52,6 +62,7 @@ class BotApiMethods(World):
         self.me = me
         self.sent_messages: list[SentMessage] = []
         self.edited_messages: list[SentMessage] = []
+        self.sent_documents: list[SentDocument] = []
         self.chat_actions: list[ChatAction] = []
         self.commands: list[CommandsCall] = []
         self.callback_answers: list[JSON] = []
@@ -63,6 +74,7 @@ class BotApiMethods(World):
         self._methods: dict[str, Callable[[JSON], Any]] = {
             "getme": lambda _: self.me,
             "sendmessage": self._send_message,
+            "senddocument": self._send_document,
             "editmessagetext": self._edit_message_text,
             "deletemessage": self._delete_message,
             "sendchataction": self._send_chat_action,
@@ -152,7 +164,7 @@ class BotApiMethods(World):
             raise ApiError(400, "Bad Request: message to be replied not found")
         return target
 
-    def _message_text(self, params: JSON) -> ParsedText:
+    def _message_text(self, params: JSON, check: bool = True) -> ParsedText:
         text, mode = str(params.get("text") or ""), str(params.get("parse_mode") or "")
         if mode.lower() == "html":
             parsed = parse_telegram_html(text)
@@ -162,7 +174,7 @@ class BotApiMethods(World):
             raise ApiError(400, "Bad Request: unsupported parse_mode")
         else:
             parsed = ParsedText(text, list(params.get("entities") or []))
-        return check_message_text(parsed)
+        return check_message_text(parsed) if check else strip_message_text(parsed)
 
     def _record(self, params: JSON, parsed: ParsedText, message: JSON) -> SentMessage:
         reply_to = message.get("reply_to_message") or {}
@@ -200,6 +212,49 @@ class BotApiMethods(World):
         message = self.new_message(state, self.bot_user, reply_to, thread_id, fields)
         self.sent_messages.append(self._record(params, parsed, message))
         return message
+
+    def _send_document(self, params: JSON) -> JSON:
+        state = self._chat_of(params)
+        thread_id = self._thread_of(state, params)
+        upload = params.get("document")
+        if isinstance(upload, str) and upload.startswith("attach://"):
+            upload = params.get(upload.removeprefix("attach://"))
+        if not isinstance(upload, dict):
+            # A file_id or URL names a file Telegram already has; this fake holds none.
+            raise ApiError(400, "Bad Request: there is no document in the request"
+                           if upload in (None, "") else "Bad Request: wrong file identifier/HTTP "
+                           "URL specified")
+        if not upload["size"]:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if upload["size"] > MAX_UPLOAD_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        caption = self._caption(params)
+        reply_to = self._reply_target(state, params)
+        self._file_ids += 1
+        document: JSON = {
+            "file_name": upload["file_name"], "mime_type": upload["mime_type"],
+            "file_id": f"DOC{self._file_ids}", "file_unique_id": f"U{self._file_ids}",
+            "file_size": upload["size"]}
+        fields: JSON = {"document": document}
+        fields |= {"caption": caption.text} if caption.text else {}
+        fields |= {"caption_entities": caption.entities} if caption.entities else {}
+        message = self.new_message(state, self.bot_user, reply_to, thread_id, fields)
+        reply = message.get("reply_to_message") or {}
+        self.sent_documents.append(SentDocument(
+            chat_id=state.id, message_id=message["message_id"],
+            file_name=str(upload["file_name"]), mime_type=str(upload["mime_type"]),
+            content=upload["content"], caption=caption.text,
+            reply_to_message_id=None if "forum_topic_created" in reply else reply.get("message_id"),
+            message=message, time=time.monotonic()))
+        return message
+
+    def _caption(self, params: JSON) -> ParsedText:
+        text = self._message_text({"text": params.get("caption"),
+                                   "parse_mode": params.get("parse_mode"),
+                                   "entities": params.get("caption_entities")}, check=False)
+        if utf16_len(text.text) > MAX_CAPTION_LENGTH:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        return text
 
     def _edit_message_text(self, params: JSON) -> JSON | bool:
         if params.get("inline_message_id"):

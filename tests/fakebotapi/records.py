@@ -117,6 +117,21 @@ class InlineAnswer:
 
 
 @dataclass(frozen=True)
+class SentDocument:
+    """A file Telegram accepted from the bot (sendDocument), as uploaded."""
+
+    chat_id: int
+    message_id: int
+    file_name: str
+    mime_type: str
+    content: bytes
+    caption: str  # as the user sees it
+    reply_to_message_id: int | None
+    message: JSON
+    time: float
+
+
+@dataclass(frozen=True)
 class ChatAction:
     chat_id: int
     action: str

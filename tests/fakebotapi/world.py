@@ -40,6 +40,7 @@ class World:
         self._chats: dict[int, ChatState] = {}
         self._users: dict[int, JSON] = {}
         self._callback_ids = 0
+        self._file_ids = 0
         self.open_callbacks: set[str] = set()  # callback queries not answered yet
         self._inline_ids = 0
         self.open_inline_queries: set[str] = set()  # inline queries not answered yet
