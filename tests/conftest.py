@@ -59,6 +59,8 @@ def make_settings(
             "_env_file": None, "token": TOKEN, "api_base_url": api.base_url,
             "knowledge_dir": knowledge_dir, "cache_dir": None, "rate_limit": False,
             "admin_ids": frozenset(), "webhook_url": None,
+            # Off unless a test watches: an edit a test makes must reach the bot by its /reload.
+            "watch_knowledge": False,
         }
         return load_settings(**(values | overrides))
 

@@ -14,11 +14,6 @@ ASK_USAGE = "Ask like this: <code>/ask your question</code>, or mention me with 
 TEXT_ONLY = ("I can only read text. Type your question, or write it as the caption of your "
              "photo or file; /help shows what I can answer.")
 PRIVATE_UNKNOWN_COMMAND = "I don't know that command. Just type your question, or see /help."
-NOT_ADMIN = "Sorry, only the bot's admins can reload the knowledge base."
-ANONYMOUS_ADMIN = ("I can't tell which admin you are while you post anonymously, so I can't "
-                   "reload from here. Send /reload to me in a private chat instead.")
-SENT_AS_CHAT = ("I can't tell who you are while you post on behalf of a channel, so I can't "
-                "reload from here. Send /reload to me in a private chat instead.")
 _MAX_CANDIDATES = 12  # each candidate is asked once: a cap keeps /start cheap on big bases
 
 

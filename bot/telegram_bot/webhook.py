@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 
 BotApp = Application[Any, Any, Any, Any, Any, Any]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# Only new messages: edits, channel posts and the rest would be ignored anyway.
-ALLOWED_UPDATES = [Update.MESSAGE]
+# New messages and presses of the bot's inline buttons: edits, channel posts and the rest would
+# be ignored anyway.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 

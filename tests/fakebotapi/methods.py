@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ _CHAT_ACTIONS = frozenset(
 )  # fmt: skip
 # Without allowed_updates Telegram sends every type except these.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -52,6 +54,7 @@ class BotApiMethods(World):
         self.webhook_url = ""
         self._allowed_updates: list[str] = []
         self._my_commands: dict[tuple[str, str], list[JSON]] = {}
+        self.file_paths: dict[str, str] = {}  # file_path given by getFile -> file_id
         self._methods: dict[str, Callable[[JSON], Any]] = {
             "getme": lambda _: self.me,
             "sendmessage": self._send_message,
@@ -66,6 +69,7 @@ class BotApiMethods(World):
             "getwebhookinfo": self._get_webhook_info,
             "answercallbackquery": self._answer_callback_query,
             "editmessagereplymarkup": self._edit_message_reply_markup,
+            "getfile": self._get_file,
             "close": lambda _: True,
             "logout": lambda _: True,
         }
@@ -282,6 +286,27 @@ class BotApiMethods(World):
         message.pop("reply_markup", None)
         message |= {"reply_markup": markup} if markup else {}
         return message
+
+    def _get_file(self, params: JSON) -> JSON:
+        file_id = str(params.get("file_id") or "")
+        if not file_id:
+            raise ApiError(400, "Bad Request: file_id not specified")
+        data = self.files.get(file_id)
+        if data is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if len(data) > MAX_DOWNLOAD_BYTES:  # Telegram serves bots files of at most 20 MB
+            raise ApiError(400, "Bad Request: file is too big")
+        suffix = Path(str(self.file_names.get(file_id, ""))).suffix
+        path = f"documents/file_{len(self.file_paths)}{suffix}"
+        self.file_paths[path] = file_id
+        unique = file_id.replace("BQACAgIAAxkBAAI", "AgAD")
+        return {"file_id": file_id, "file_unique_id": unique, "file_size": len(data),
+                "file_path": path}
+
+    def download(self, file_path: str) -> bytes | None:
+        """The bytes at a file_path getFile gave, as the file download URL serves them."""
+        file_id = self.file_paths.get(file_path)
+        return None if file_id is None else self.files.get(file_id)
 
     def _set_webhook(self, params: JSON) -> bool:
         self.webhook_url = str(params.get("url") or "")
