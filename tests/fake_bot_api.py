@@ -29,8 +29,8 @@ optionally after acting on the request), `set_fault_rate` (random faults; rate=0
 Methods: getMe, getUpdates (offset confirms, limit, long-poll timeout, allowed_updates, 409 for a
 competing poll or an active webhook), sendMessage, editMessageText, deleteMessage, sendChatAction,
 set/get/deleteMyCommands, set/delete/getWebhookInfo, answerCallbackQuery, editMessageReplyMarkup,
-getFile (400 "file is too big" over 20 MB, as Telegram), the file download URL
-(`{base_url minus /bot}/file/bot{token}/{file_path}`, logged as "downloadFile"), close, logOut. Others
+getFile (400 "file is too big" over 20 MB, as Telegram), the file download URL (`{base_url
+minus /bot}/file/bot{token}/{file_path}`, logged as "downloadFile"), close, logOut. Others
 answer 404 "Not Found"; a wrong token answers 401. Text is checked as Telegram does (see
 `validate_telegram_html`, stricter only in rejecting unknown named entities such as `&nbsp;`).
 """

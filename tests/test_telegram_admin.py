@@ -203,7 +203,7 @@ async def test_command_menus_public_and_per_admin(
     public = [c["command"] for c in api.my_commands()]
     admin = [c["command"] for c in api.my_commands({"type": "chat", "chat_id": ADMIN})]
     assert public == ["start", "help", "ask", "id"]
-    assert admin == ["start", "help", "ask", "id", "reload"]
+    assert admin == ["start", "help", "ask", "id", "reload", "docs", "remove"]
     assert api.my_commands({"type": "chat", "chat_id": 5}) == []
     assert "menu for admin 5" in caplog.text
     assert "not found" in caplog.text.lower()

@@ -54,7 +54,7 @@ async def test_webhook_requires_the_secret_token(
     [registered] = api.calls_of("setWebhook")
     assert registered["url"] == HOOK
     assert registered["secret_token"] == hook.secret_token
-    assert registered["allowed_updates"] == ["message"]
+    assert registered["allowed_updates"] == ["message", "callback_query"]
     assert len(hook.secret_token) >= 32
     setup_log = "\n".join(r.getMessage() for r in caplog.get_records("setup"))
     assert "derived from the token" in setup_log

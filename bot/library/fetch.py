@@ -18,7 +18,7 @@ from email.message import Message
 
 import httpx
 
-from bot.knowledge import MB
+from bot.library.errors import size_text
 
 MAX_REDIRECTS = 5
 USER_AGENT = "Mozilla/5.0 (compatible; ArticleQABot/0.1; fetches pages an admin sends)"
@@ -216,9 +216,9 @@ def _suggested_name(response: httpx.Response) -> str | None:
 
 
 def _too_big(size: int | None, limit: int) -> str:
-    what = f"the document is {size / MB:.1f} MB" if size else "the document is larger than that"
-    return (f"{what}, over the {limit / MB:g} MB limit for documents (BOT_UPLOAD_MAX_MB); "
-            "split it, or link to a shorter version")
+    what = f"is {size_text(size)}" if size else "is larger than that"
+    return (f"the document {what}, over the {size_text(limit)} limit for documents "
+            "(BOT_UPLOAD_MAX_MB); split it, or link to a shorter version")
 
 
 def _address(text: str) -> Address:

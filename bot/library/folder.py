@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bot import readers
-from bot.knowledge import MB, SYNONYMS_FILE, Document, KnowledgeBase, shown
+from bot.knowledge import SYNONYMS_FILE, Document, KnowledgeBase, shown
 from bot.library import changes, names
-from bot.library.errors import LibraryError
+from bot.library.errors import LibraryError, size_text
 from bot.library.records import Record, Records
 from bot.serving import KnowledgeService, ReloadReport
 from bot.vocabulary import read_rules
@@ -122,8 +122,8 @@ class Library:
     def check_size(self, size: int | None, name: str | None) -> None:
         """Refuse a document over the upload limit before it is downloaded."""
         if size is not None and size > self.max_upload_bytes:
-            raise LibraryError(f"{shown(name or 'the file')}: {size / MB:.1f} MB is larger than "
-                               f"the {self.max_upload_bytes / MB:g} MB limit for documents "
+            raise LibraryError(f"{shown(name or 'the file')}: {size_text(size)} is larger than "
+                               f"the {size_text(self.max_upload_bytes)} limit for documents "
                                "(BOT_UPLOAD_MAX_MB); split it into several articles")
 
     def prepare(self, data: bytes, name: str | None, *, by: Person,

@@ -119,6 +119,12 @@ async def _offer(context: Context, message: Message, prepare: Callable[[], Uploa
     except LibraryError as exc:
         await reply(context.bot, message, [_not_added(exc)])
         return
+    except Exception as exc:  # a reader's bug or a library's: the admin hears of it all the same
+        log.exception("checking a document failed")
+        await reply(context.bot, message, [
+            f"<b>Not added</b>: checking the file failed ({escape(admin.describe_failure(exc))})"
+            "; nothing changed. The log has the details."])
+        return
     if upload.unchanged:
         await reply(context.bot, message, [
             f"<code>{_name(upload.name)}</code> is already in the knowledge base with exactly "
