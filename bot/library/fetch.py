@@ -140,10 +140,11 @@ async def _public_addresses(url: httpx.URL, policy: FetchPolicy, *,
     addresses = list(dict.fromkeys(_address(str(info[4][0])) for info in found))
     for address in addresses:
         if not _is_public(address) and not policy.allows(url.host, address):
-            where = f"the link redirects to {url.host}" if redirected else url.host
-            raise FetchError(f"{where} is a private or local address ({address}), which the bot "
-                             "does not fetch from; if the site is on your own network, add it "
-                             "to BOT_FETCH_ALLOW_HOSTS")
+            what = (f"the link redirects to {url.host}, a" if redirected
+                    else f"{url.host} is a")
+            raise FetchError(f"{what} private or local address ({address}), which the bot does "
+                             "not fetch from; if the site is on your own network, add it to "
+                             "BOT_FETCH_ALLOW_HOSTS")
     if not addresses:
         raise FetchError(f"the site {url.host} cannot be found; check the link")
     return addresses
