@@ -6,6 +6,7 @@ counts what it sent, so a test can tell that a download was cut off early."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from pathlib import Path
 
@@ -112,10 +113,8 @@ class Site:
         response = web.StreamResponse(headers={"Content-Type": "text/html"})
         response.content_length = 100 * 1024 * 1024
         await response.prepare(request)
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(30)  # the client must not wait to see the body
-        except asyncio.CancelledError:
-            pass
         return response
 
     async def _slow(self, _: web.Request) -> web.Response:

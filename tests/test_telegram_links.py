@@ -33,6 +33,10 @@ async def admin_bot(api: FakeBotApi, start_bot: Any) -> Any:
                            fetch_timeout=1.0, upload_max_mb=1)
 
 
+def listing(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
 async def send(api: FakeBotApi, text: str, chat_id: int = ADMIN) -> SentMessage:
     count = len(api.messages_in(chat_id))
     api.send_user_message(chat_id, text)
@@ -74,11 +78,11 @@ async def test_a_linked_pdf_keeps_its_site_s_file_name(
 async def test_a_link_that_cannot_be_added_says_why_and_nothing_changes(
     api: FakeBotApi, admin_bot: Any, site: Site, knowledge_dir: Path, path: str, problem: str
 ) -> None:
-    before = sorted(knowledge_dir.iterdir())
+    before = listing(knowledge_dir)
     refused = await send(api, site.url(path))
     assert refused.text.startswith(f"Not added: {site.url(path)}: "), refused.text
     assert problem in refused.text
-    assert sorted(knowledge_dir.iterdir()) == before
+    assert listing(knowledge_dir) == before
     assert len(runtime_of(admin_bot.bot_data).service.index.knowledge.documents) == 1
 
 
