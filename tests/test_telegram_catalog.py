@@ -72,7 +72,7 @@ async def test_docs_lists_each_document_with_who_added_it(
     docs = await send(api, "/docs")
     assert docs.text.startswith("2 documents, 23 passages, in knowledge:")
     lines = docs.text.splitlines()
-    assert lines[1].startswith(f"• US China Relations 2023")
+    assert lines[1].startswith("• US China Relations 2023")
     assert f"— {SEED}, 22 passages; added on disk (file of " in lines[1]
     assert lines[2].startswith("• Volcanoes of Iceland — volcanoes.md, 1 passage; added ")
     assert lines[2].endswith("by Ada (42)")
