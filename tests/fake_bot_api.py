@@ -135,6 +135,11 @@ class FakeBotApi(BotApiMethods):
         """For `ApplicationBuilder().base_url(...)` or `Bot(token, base_url=...)`."""
         return f"http://127.0.0.1:{self.port}/bot"
 
+    @property
+    def base_file_url(self) -> str:
+        """For `ApplicationBuilder().base_file_url(...)`: where getFile's file_path is served."""
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
     # --- waiting ------------------------------------------------------------------------------
 
     # A timeout argument (ruff's ASYNC109) keeps each wait's deadline visible in the test.

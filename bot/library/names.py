@@ -99,10 +99,10 @@ def name_from_url(url: str) -> str:
     parts = urlsplit(url)
     segment = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
     stem, dot, suffix = segment.rpartition(".")
-    if not dot:
+    if not (dot and suffix.isalnum() and len(suffix) <= 5):  # no suffix, as files have them
         stem, suffix = segment, ""
     base = slug(stem) or slug(parts.hostname or "") or "page"
-    return f"{base}.{suffix.lower()}" if suffix.isalnum() and len(suffix) <= 8 else base
+    return f"{base}.{suffix.lower()}" if suffix else base
 
 
 def _plain(name: str) -> str:
