@@ -533,7 +533,8 @@ async def test_a_document_is_delivered_and_downloaded_as_from_telegram(api: Fake
 async def test_files_telegram_does_not_serve(api: FakeBotApi, bot: Bot) -> None:
     api.send_user_document(USER, b"x" * (20 * 1024 * 1024 + 1), "huge.txt")
     [update] = await bot.get_updates(timeout=0)
-    assert update.message is not None and update.message.document is not None
+    assert update.message is not None
+    assert update.message.document is not None
     with pytest.raises(BadRequest, match=r"(?i)file is too big"):
         await update.message.document.get_file()
     with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
@@ -547,6 +548,7 @@ async def test_files_telegram_does_not_serve(api: FakeBotApi, bot: Bot) -> None:
 async def test_a_document_without_a_name(api: FakeBotApi, bot: Bot) -> None:
     api.send_user_document(USER, b"text", None)
     [update] = await bot.get_updates(timeout=0)
-    assert update.message is not None and update.message.document is not None
+    assert update.message is not None
+    assert update.message.document is not None
     assert update.message.document.file_name is None
     assert update.message.document.mime_type == "application/octet-stream"

@@ -58,7 +58,8 @@ def test_a_kept_change_deletes_what_it_set_aside(folder: Path) -> None:
     change.write("harbour.md", b"# Harbour\n\nRewritten.\n")
     assert not (folder / "sub" / "ferry.txt").exists()
     change.keep()
-    assert hidden(folder) == [] and hidden(folder / "sub") == []
+    assert hidden(folder) == []
+    assert hidden(folder / "sub") == []
     change.undo()  # nothing left to take back once kept
     assert (folder / "harbour.md").read_bytes() == b"# Harbour\n\nRewritten.\n"
 
@@ -135,5 +136,6 @@ def test_temporary_names_are_hidden_and_recognisable(folder: Path) -> None:
     change = FolderChange(folder)
     change.write("harbour.md", b"x")
     [kept] = hidden(folder)
-    assert kept.startswith(".harbour.md.bot-") and kept.endswith(changes.KEPT)
+    assert kept.startswith(".harbour.md.bot-")
+    assert kept.endswith(changes.KEPT)
     change.keep()

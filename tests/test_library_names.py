@@ -48,7 +48,8 @@ def test_names_that_are_not_plain_visible_file_names_are_refused(name: str, prob
     with pytest.raises(LibraryError) as caught:
         check_name(name)
     assert problem in str(caught.value)
-    assert "\n" not in str(caught.value) and "\u202e" not in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert "\u202e" not in str(caught.value)
 
 
 @pytest.mark.parametrize(("name", "kind", "expected"), [
@@ -67,7 +68,8 @@ def test_the_suffix_follows_the_content(name: str, kind: str, expected: str) -> 
 @pytest.mark.parametrize(("text", "expected"), [
     ("Harbour expansion approved after decade of delays",
      "harbour-expansion-approved-after-decade-of-delays"),
-    ("US China Relations 2023: Why is Blinken going?", "us-china-relations-2023-why-is-blinken-going"),
+    ("US China Relations 2023: Why is Blinken going?",
+     "us-china-relations-2023-why-is-blinken-going"),
     ("Новости: «Порт» расширят", "новости-порт-расширят"),
     ("../../etc/passwd", "etc-passwd"),
     ("***", ""),
