@@ -111,6 +111,17 @@ async def bot(start_bot: Callable[..., Awaitable[Any]]) -> Any:
     return await start_bot()
 
 
+@pytest.fixture
+async def site() -> AsyncIterator[Any]:
+    """A small web site on loopback (tests/sites.py), for links an admin sends."""
+    from sites import Site
+
+    web_site = Site()
+    await web_site.start()
+    yield web_site
+    await web_site.stop()
+
+
 @pytest.fixture(autouse=True)
 def _private_state_dir(_clean_environ: None, tmp_path: Path,
                        monkeypatch: pytest.MonkeyPatch) -> None:

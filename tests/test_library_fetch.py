@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from sites import ARTICLE, PDF, Site
@@ -15,14 +14,6 @@ from bot.library import FetchError, FetchPolicy, fetch
 
 MB = 1024 * 1024
 LOCAL = FetchPolicy(max_bytes=MB, timeout=5.0, allow_hosts=frozenset({"127.0.0.1"}))
-
-
-@pytest.fixture
-async def site() -> AsyncIterator[Site]:
-    site = Site()
-    await site.start()
-    yield site
-    await site.stop()
 
 
 async def test_a_page_is_downloaded_with_its_address(site: Site) -> None:

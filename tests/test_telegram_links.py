@@ -4,7 +4,6 @@ of their own network). A link from anyone else is a question like any other mess
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,6 @@ from sites import ARTICLE, TITLE, Site
 from bot.telegram_bot.runtime import runtime_of
 
 ADMIN, OTHER = 42, 7
-
-
-@pytest.fixture
-async def site() -> AsyncIterator[Site]:
-    site = Site()
-    await site.start()
-    yield site
-    await site.stop()
 
 
 @pytest.fixture

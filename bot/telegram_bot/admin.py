@@ -88,18 +88,39 @@ def refusal(message: Message, admin_ids: frozenset[int], command: str, what: str
     return None
 
 
-async def admin_pressed(query: CallbackQuery, admin_ids: frozenset[int]) -> bool:
-    """Whether an admin pressed the button of `query`; anyone else's press is answered with a
-    refusal here (every press is answered once: Telegram's client spins until then)."""
-    if query.from_user.id in admin_ids:
-        return True
-    log.warning("refused a button press (%s) from user %d: not in BOT_ADMIN_IDS",
-                (query.data or "")[:16], query.from_user.id)
-    with journal.waiting():
-        await with_retries(lambda: query.answer(BUTTON_NOT_ADMIN, show_alert=True),
-                           "answerCallbackQuery")
-    journal.answered()
-    return False
+async def admitted(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str, what: str,
+                   *, private_only: bool = False) -> Message | None:
+    """The message of a command an admin may run here; for anyone else, None, once the refusal
+    (see `refusal`) has been sent."""
+    message = update.effective_message
+    if message is None:
+        return None
+    refused = refusal(message, admin_ids_of(context.bot_data), command, what,
+                      private_only=private_only)
+    if refused:
+        await reply(context.bot, message, [refused])
+        return None
+    return message
+
+
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE
+                  ) -> tuple[CallbackQuery, str, str] | None:
+    """(query, action, argument) of a button an admin pressed ("kb:action:argument"); for
+    anyone else, None, once the press has been answered with a refusal (every press is answered
+    once: Telegram's client spins until then)."""
+    query = update.callback_query
+    if query is None:
+        return None
+    if query.from_user.id not in admin_ids_of(context.bot_data):
+        log.warning("refused a button press (%s) from user %d: not in BOT_ADMIN_IDS",
+                    (query.data or "")[:16], query.from_user.id)
+        with journal.waiting():
+            await with_retries(lambda: query.answer(BUTTON_NOT_ADMIN, show_alert=True),
+                               "answerCallbackQuery")
+        journal.answered()
+        return None
+    action, _, argument = (query.data or "").removeprefix("kb:").partition(":")
+    return query, action, argument
 
 
 def library_of(bot_data: MutableMapping[Any, Any]) -> Library:
@@ -122,12 +143,8 @@ def person(user: User) -> Person:
 
 async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reload for admins in BOT_ADMIN_IDS, checked on every call; refuse everyone else."""
-    message = update.effective_message
+    message = await admitted(update, context, "reload", RELOAD)
     if message is None:
-        return
-    refused = refusal(message, runtime_of(context.bot_data).settings.admin_ids, "reload", RELOAD)
-    if refused:
-        await reply(context.bot, message, [refused])
         return
     await send_typing(context.bot, message)
     library = library_of(context.bot_data)

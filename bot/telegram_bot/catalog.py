@@ -32,13 +32,9 @@ _TITLE_CHARS, _NAME_CHARS, _URL_CHARS, _WHO_CHARS = 150, 120, 150, 80
 
 
 async def docs_command(update: Update, context: Context) -> None:
-    message = update.effective_message
+    message = await admin.admitted(update, context, "docs", "list the documents",
+                                   private_only=True)
     if message is None:
-        return
-    refused = admin.refusal(message, admin.admin_ids_of(context.bot_data), "docs",
-                            "list the documents", private_only=True)
-    if refused:
-        await reply(context.bot, message, [refused])
         return
     library = library_of(context.bot_data)
     lines = await asyncio.to_thread(docs_lines, library)
@@ -46,13 +42,9 @@ async def docs_command(update: Update, context: Context) -> None:
 
 
 async def remove_command(update: Update, context: Context) -> None:
-    message = update.effective_message
+    message = await admin.admitted(update, context, "remove", "remove documents",
+                                   private_only=True)
     if message is None:
-        return
-    refused = admin.refusal(message, admin.admin_ids_of(context.bot_data), "remove",
-                            "remove documents", private_only=True)
-    if refused:
-        await reply(context.bot, message, [refused])
         return
     library = library_of(context.bot_data)
     wanted = " ".join(context.args or [])
@@ -80,12 +72,10 @@ async def remove_command(update: Update, context: Context) -> None:
 
 async def button(update: Update, context: Context) -> None:
     """A document picked, "Remove" or "Cancel" pressed."""
-    query = update.callback_query
-    if query is None:
+    found = await admin.pressed(update, context)
+    if found is None:
         return
-    if not await admin.admin_pressed(query, admin.admin_ids_of(context.bot_data)):
-        return
-    action, _, key = (query.data or "").removeprefix("kb:").partition(":")
+    query, action, key = found
     library = library_of(context.bot_data)
     entry = next((e for e in await asyncio.to_thread(library.entries) if _key(e.name) == key),
                  None)

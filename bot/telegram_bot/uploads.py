@@ -92,12 +92,10 @@ async def link(update: Update, context: Context) -> None:
 
 async def button(update: Update, context: Context) -> None:
     """"Replace" or "Keep" under a question about replacing a document."""
-    query = update.callback_query
-    if query is None:
+    found = await admin.pressed(update, context)
+    if found is None:
         return
-    if not await admin.admin_pressed(query, admin.admin_ids_of(context.bot_data)):
-        return
-    action, _, token = (query.data or "").removeprefix("kb:").partition(":")
+    query, action, token = found
     upload = _pending(context.bot_data).take(token)
     if upload is None:
         await admin.settle(query, "This question has expired; send the document again.",
