@@ -13,6 +13,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -167,16 +169,12 @@ class Library:
                                    "the folder meanwhile; send the file again to replace it")
             upload = placed
             change = changes.FolderChange(self.folder)
-            try:
+            with self._writing(change, upload.name):
                 for other in upload.replaces:
                     if other != upload.name:
                         change.set_aside(self.folder / other)
                 change.write(upload.name, upload.data)
-                report = self._reload()
-            except BaseException:
-                change.undo()
-                raise
-            change.keep()
+            report = self._reload_or_undo(change)
         self.records.drop(*upload.replaces)
         self.records.put(Record(upload.name, time.time(), upload.by.id, upload.by.name,
                                 upload.url, upload.digest))
@@ -253,13 +251,9 @@ class Library:
                                    "without documents cannot be served; add another document "
                                    "first, then remove this one")
             change = changes.FolderChange(self.folder)
-            try:
+            with self._writing(change, name):
                 change.set_aside(path)
-                report = self._reload()
-            except BaseException:
-                change.undo()
-                raise
-            change.keep()
+            report = self._reload_or_undo(change)
         self.records.drop(name)
         log.info("removed %s from %s", name, shown(self.folder))
         return self._outcome(name, report)
@@ -328,6 +322,30 @@ class Library:
 
     def close(self) -> None:
         self.records.close()
+
+    @contextmanager
+    def _writing(self, change: changes.FolderChange, name: str) -> Iterator[None]:
+        """Steps of `change`, all taken back if one cannot be made."""
+        try:
+            yield
+        except OSError as exc:
+            change.undo()
+            raise LibraryError(f"{shown(self.folder / name)}: cannot be written ({exc.strerror}); "
+                               "make the knowledge folder writable by the user the bot runs as "
+                               "(docs/deploy.md), or put the file there on the server") from None
+        except BaseException:
+            change.undo()
+            raise
+
+    def _reload_or_undo(self, change: changes.FolderChange) -> ReloadReport:
+        """Reload with `change` made, then keep it; if the reload fails, take it back."""
+        try:
+            report = self._reload()
+        except BaseException:
+            change.undo()
+            raise
+        change.keep()
+        return report
 
     def _reload(self, folder: changes.Signature | None = None) -> ReloadReport:
         """Reload under the lock, remembering what the folder held as it was read."""

@@ -50,9 +50,11 @@ def help_text(username: str | None) -> str:
         "In forums I answer in the topic you asked in; each chat and topic has its own "
         "conversation.",
         "",
-        "<b>Admins</b> (listed in BOT_ADMIN_IDS) can send /reload to re-read the articles; "
-        "questions keep being answered meanwhile. Anonymous group admins can't be identified, "
-        "so they should send /reload in a private chat with me. /id shows your user id.",
+        "<b>Admins</b> (listed in BOT_ADMIN_IDS) add an article by sending me its file (.md, "
+        ".txt, .html, .pdf) or its link in a private chat; /docs lists the articles, /remove "
+        "takes one out and /reload re-reads them, while questions keep being answered. "
+        "Anonymous group admins can't be identified, so they should do this in a private chat "
+        "with me. /id shows your user id.",
     ])
 
 
