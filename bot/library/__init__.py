@@ -4,7 +4,8 @@ the folder changes on disk. Telegram-free: the adapter in `bot.telegram_bot` tal
 
 from bot.library.errors import LibraryError
 from bot.library.fetch import Fetched, FetchError, FetchPolicy, fetch
-from bot.library.folder import Entry, Library, Outcome, Person, Upload, WatchResult
+from bot.library.folder import Entry, Library, Outcome, WatchResult
+from bot.library.uploads import Person, Upload
 
 __all__ = [
     "Entry", "FetchError", "FetchPolicy", "Fetched", "Library", "LibraryError", "Outcome",

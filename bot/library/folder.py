@@ -1,65 +1,29 @@
-"""The knowledge folder as admins change it from a chat: a document is checked (size, kind by
-its content, name, whether it reads), written whole, and the knowledge base reloaded with it;
-if that reload fails, the folder is put back as it was and the old index keeps serving.
-Removals go the same way. Every reload through here remembers what the folder held when it
-read it, so that a watcher can tell whether the folder changed since (`reload_if_changed`).
+"""The knowledge folder as admins change it from a chat: a document is checked (`uploads`),
+written whole, and the knowledge base reloaded with it; if that reload fails, the folder is put
+back as it was and the old index keeps serving. Removals go the same way. Every reload through
+here remembers what the folder held when it read it, so that a watcher can tell whether the
+folder changed since (`reload_if_changed`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from bot import readers
 from bot.knowledge import SYNONYMS_FILE, Document, KnowledgeBase, shown
-from bot.library import changes, names
-from bot.library.errors import LibraryError, size_text
+from bot.library import changes, uploads
+from bot.library.errors import LibraryError
 from bot.library.records import Record, Records
+from bot.library.uploads import Person, Upload
 from bot.serving import KnowledgeService, ReloadReport
-from bot.vocabulary import read_rules
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """Who made a change: a Telegram user id and the name Telegram showed."""
-
-    id: int
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """A document checked and ready to be added under `name` (a file at the top of the folder).
-    For the vocabulary file, `passages` counts its rules."""
-
-    name: str
-    data: bytes
-    title: str
-    passages: int
-    sections: int
-    by: Person
-    url: str | None = None
-    sent_as: str | None = None  # the name it was sent under, when it is saved under another
-    replaces: tuple[str, ...] = ()  # files of the folder it takes the place of
-    unchanged: bool = False  # the folder holds these very bytes under this name already
-
-    @property
-    def vocabulary(self) -> bool:
-        return names.is_vocabulary(self.name)
-
-    @property
-    def digest(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,47 +87,21 @@ class Library:
 
     def check_size(self, size: int | None, name: str | None) -> None:
         """Refuse a document over the upload limit before it is downloaded."""
-        if size is not None and size > self.max_upload_bytes:
-            raise LibraryError(f"{shown(name or 'the file')}: {size_text(size)} is larger than "
-                               f"the {size_text(self.max_upload_bytes)} limit for documents "
-                               "(BOT_UPLOAD_MAX_MB); split it into several articles")
+        uploads.check_size(size, name, self.max_upload_bytes)
 
     def prepare(self, data: bytes, name: str | None, *, by: Person,
                 url: str | None = None) -> Upload:
-        """Check a document sent as `name`, or downloaded from `url` (`name` is then what the
-        site suggested, if anything), and decide its file name; raises `LibraryError` saying
-        what is wrong. Nothing is written."""
-        self.check_size(len(data), name or url)
-        if url is not None:
-            name = _suggested(name)  # the site's suggestion, taken only if it is a fit name
-        elif name is not None and names.is_vocabulary(names.check_name(name)):
-            return self._vocabulary(data, by)
-        provisional = names.check_name(name) if name else names.name_from_url(url or "")
-        shown_as = shown(name or url or provisional)
-        try:
-            kind = readers.sniff(data, provisional)
-            article = readers.read(data, names.with_kind(provisional, kind))
-        except readers.ReadError as exc:
-            raise LibraryError(f"{shown_as}: {exc}") from None
-        if not article.paragraphs:
-            raise LibraryError(f"{shown_as}: no paragraphs of text found; separate paragraphs "
-                               "with blank lines")
-        final = names.check_name(names.with_kind(
-            name or self._name_for_link(provisional, article.title, kind), kind))
-        if url and kind == ".html" and not article.url:
-            data = with_canonical_link(data, url)  # so that citations link to the page
-        upload = Upload(
-            name=final, data=data, title=article.title, passages=len(article.paragraphs),
-            sections=len({p.section for p in article.paragraphs if p.section}), by=by, url=url,
-            sent_as=name if url is None and name and name != final else None)
-        return self._placed(upload)
+        """See `uploads.prepare`: the document checked and named, nothing written."""
+        return uploads.prepare(self.folder, data, name, by=by, url=url,
+                               limit=self.max_upload_bytes)
 
     def add(self, upload: Upload) -> Outcome:
         """Write `upload` into the folder (in place of the files it replaces) and reload. If the
         reload fails, the folder is put back as it was, the old index keeps serving, and the
         reload's error is raised."""
         with self._lock:
-            placed = self._placed(upload)  # the folder may have changed since it was prepared
+            # The folder may have changed since the upload was prepared.
+            placed = uploads.placed(self.folder, upload)
             if set(placed.replaces) - set(upload.replaces):
                 raise LibraryError(f"{shown(upload.name)}: a document of that name was added to "
                                    "the folder meanwhile; send the file again to replace it")
@@ -180,60 +118,6 @@ class Library:
                                 upload.url, upload.digest))
         log.info("user %d added %s to %s", upload.by.id, upload.name, shown(self.folder))
         return self._outcome(upload.name, report)
-
-    def _vocabulary(self, data: bytes, by: Person) -> Upload:
-        """The vocabulary file, checked as the reload will read it."""
-        try:
-            kind = readers.sniff(data, SYNONYMS_FILE)
-        except readers.ReadError as exc:
-            raise LibraryError(f"{SYNONYMS_FILE}: {exc}") from None
-        if kind not in (".txt", ".md"):
-            raise LibraryError(f"{SYNONYMS_FILE}: is not plain text; the vocabulary file holds "
-                               "lines of synonyms such as 'ship, vessel' (see docs/answers.md)")
-        with tempfile.TemporaryDirectory(prefix="bot-vocabulary-") as scratch:
-            path = Path(scratch) / SYNONYMS_FILE
-            path.write_bytes(data)
-            try:
-                rules = read_rules(path)
-            except Exception as exc:  # VocabularyError, named after the scratch copy
-                raise LibraryError(str(exc).replace(str(path), SYNONYMS_FILE)) from None
-        upload = Upload(name=SYNONYMS_FILE, data=data, title="the vocabulary",
-                        passages=len(rules), sections=0, by=by)
-        return self._placed(upload)
-
-    def _placed(self, upload: Upload) -> Upload:
-        """`upload` with the files of the folder it would replace: the file of its name, and
-        another file at the top of the folder that is the same document (harbour.txt for
-        harbour.md: two files cannot give one document id)."""
-        target = self.folder / upload.name
-        if target.is_dir():
-            raise LibraryError(f"{shown(upload.name)}: the knowledge folder has a folder of "
-                               "that name; send the file under another name")
-        replaces = [upload.name] if target.is_file() else []
-        if not upload.vocabulary:
-            wanted = names.document_id(upload.name)
-            replaces += [other for other in self._top_level_documents()
-                         if other != upload.name and names.document_id(other) == wanted]
-        unchanged = replaces == [upload.name] and _same_bytes(target, upload.data)
-        return _with(upload, replaces=tuple(replaces), unchanged=unchanged)
-
-    def _top_level_documents(self) -> list[str]:
-        try:
-            return sorted(path.name for path in self.folder.iterdir()
-                          if not path.name.startswith(".") and readers.readable(path.name)
-                          and path.name != SYNONYMS_FILE)
-        except OSError:
-            return []
-
-    def _name_for_link(self, provisional: str, title: str, kind: str) -> str:
-        """A downloaded page is named after its title; a PDF or text file after the link's
-        own file name, which its publisher chose, and after its title without one."""
-        stem = PurePosixPath(provisional).stem
-        by_title = names.slug(title)
-        chosen = (by_title or stem) if kind == ".html" else (stem if stem != "page" else
-                                                              by_title or stem)
-        chosen = chosen or "document"
-        return chosen + "-document" if chosen + ".txt" == SYNONYMS_FILE else chosen
 
     # --- removing -----------------------------------------------------------------------------
 
@@ -364,44 +248,6 @@ class Library:
             return path.relative_to(self.folder).as_posix()
         except ValueError:
             return path.name
-
-
-def with_canonical_link(page: bytes, url: str) -> bytes:
-    """`page` with a `<link rel="canonical">` to `url` at the start of its head, for a page
-    that names no canonical address of its own (the reader takes the document's link from it)."""
-    if page.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return page  # UTF-16: an ASCII tag cannot be put into it byte-wise
-    escaped = url.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    tag = f'<link rel="canonical" href="{escaped}">'.encode("ascii", "xmlcharrefreplace")
-    lower = page[:65536].lower()
-    head = lower.find(b"<head")
-    end = lower.find(b">", head) if head >= 0 else -1
-    if end >= 0:
-        return page[: end + 1] + tag + page[end + 1 :]
-    return tag + page
-
-
-def _suggested(name: str | None) -> str | None:
-    """A file name a site suggested (Content-Disposition), if it is fit for the folder."""
-    if not name:
-        return None
-    try:
-        checked = names.check_name(name)
-    except LibraryError:
-        return None
-    return None if names.is_vocabulary(checked) else checked
-
-
-def _with(upload: Upload, *, replaces: tuple[str, ...], unchanged: bool) -> Upload:
-    return Upload(upload.name, upload.data, upload.title, upload.passages, upload.sections,
-                  upload.by, upload.url, upload.sent_as, replaces, unchanged)
-
-
-def _same_bytes(path: Path, data: bytes) -> bool:
-    try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def _sections(knowledge: KnowledgeBase) -> Counter[str]:
