@@ -238,3 +238,15 @@ async def test_in_groups_documents_are_managed_from_a_private_chat(
     assert docs.text == ("Admins list the documents in a private chat with me: send /docs to "
                          "me there.")
     assert remove.text.startswith("Admins remove documents in a private chat with me")
+
+
+async def test_a_button_of_an_older_version_is_still_answered(
+    api: FakeBotApi, admin_bot: Any
+) -> None:
+    question = await send(api, "/remove")
+    api.open_callbacks.add("77")  # a press Telegram delivers, of data no handler knows
+    api.queue_update({"callback_query": {
+        "id": "77", "from": {"id": ADMIN, "is_bot": False, "first_name": "Ada"},
+        "message": question.message, "chat_instance": "1", "data": "kb:forgotten:1"}})
+    await api.wait_until(lambda: "77" not in api.open_callbacks)
+    assert api.callback_answers[-1]["text"] == "This button no longer works."

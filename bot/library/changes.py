@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from bot.knowledge import MAX_DEPTH
 log = logging.getLogger(__name__)
 
 PART, KEPT = ".part", ".kept"  # a file being written; an old version set aside
+# A change takes as long as a reload; files of one this old were left by a process that died.
+LEFTOVER_SECONDS = 3600.0
 _MARK = ".bot-"
 Signature = frozenset[tuple[str, int, int, int]]
 
@@ -83,9 +86,11 @@ class FolderChange:
         self._undo.clear()
 
 
-def clean_up(folder: Path) -> list[str]:
+def clean_up(folder: Path, older_than: float = LEFTOVER_SECONDS) -> list[str]:
     """After a crash in the middle of a change: delete half-written files, put back files set
-    aside whose place is empty, and delete the rest. Returns what was done, to log."""
+    aside whose place is empty, and delete the rest, if they are older than `older_than`
+    seconds (younger ones may belong to a change another instance is making in a shared
+    folder). Returns what was done, to log."""
     done: list[str] = []
     try:
         entries = list(folder.iterdir())
@@ -93,6 +98,11 @@ def clean_up(folder: Path) -> list[str]:
         return done
     for path in entries:
         if not path.name.startswith(".") or _MARK not in path.name:
+            continue
+        try:
+            if time.time() - path.lstat().st_mtime < older_than:
+                continue
+        except OSError:
             continue
         original = path.with_name(path.name[1 : path.name.rfind(_MARK)])
         try:

@@ -50,10 +50,14 @@ async def watch(library: Library, report: Report, *, debounce: float,
     try:
         async for _ in awatch(folder, watch_filter=KnowledgeFilter(folder), step=step,
                               debounce=step * _LONGEST_BURST, stop_event=stop):
-            result = await asyncio.to_thread(library.reload_if_changed)
+            try:
+                result = await asyncio.to_thread(library.reload_if_changed)
+            except Exception:  # a bug: the next edit is tried again all the same
+                log.exception("reloading after an edit on disk failed")
+                continue
             if result is not None:
                 await _report(report, result)
-    except (OSError, RuntimeError) as exc:  # no folder, no inotify watches left, and the like
+    except Exception as exc:  # no folder, no inotify watches left: the bot serves on
         log.warning("not watching %s for edits (%s); send /reload after changing it",
                     shown(folder), exc)
         return

@@ -241,6 +241,17 @@ async def settle(query: CallbackQuery, html: str, note: str) -> None:
     journal.answered()
 
 
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press of an admin button no handler knows (one from an older version of the bot):
+    answered all the same, so that the client stops waiting."""
+    query = update.callback_query
+    if query is not None:
+        with journal.waiting():
+            await with_retries(lambda: query.answer("This button no longer works."),
+                               "answerCallbackQuery")
+        journal.answered()
+
+
 async def reask(query: CallbackQuery, html: str, buttons: InlineKeyboardMarkup) -> None:
     """Answer a button press by turning its question into the next one."""
     with journal.waiting():

@@ -41,7 +41,7 @@ from telegram.ext import (
 from bot.conversation import Conversations
 from bot.serving import KnowledgeService
 from bot.settings import Settings
-from bot.telegram_bot import catalog, handlers, uploads, watching
+from bot.telegram_bot import admin, catalog, handlers, uploads, watching
 from bot.telegram_bot.addressing import FROM_PEOPLE
 from bot.telegram_bot.admin import AdminInPrivate, describe_failure, reload_command
 from bot.telegram_bot.journal import JournaledProcessor, JournaledQueue, UpdateJournal
@@ -138,6 +138,7 @@ def add_handlers(app: BotApp) -> None:
         MessageHandler(admins & text & LINK, uploads.link),
         CallbackQueryHandler(catalog.button, pattern=catalog.BUTTONS),
         CallbackQueryHandler(uploads.button, pattern=uploads.BUTTONS),
+        CallbackQueryHandler(admin.stale_button, pattern=r"^kb:"),
         MessageHandler(people & filters.COMMAND & filters.ChatType.PRIVATE,
                        handlers.unknown_command),
         MessageHandler((text | media) & filters.ChatType.PRIVATE, handlers.private_question),
