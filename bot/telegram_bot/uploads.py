@@ -18,10 +18,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.knowledge import MB
 from bot.library import FetchError, FetchPolicy, Library, LibraryError, Outcome, Upload, fetch
 from bot.telegram_bot import admin
 from bot.telegram_bot.admin import count, library_of, person, sendable
+from bot.telegram_bot.logs import redact
 from bot.telegram_bot.runtime import runtime_of
 from bot.telegram_bot.sending import reply, send_typing, with_retries
 
@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 BUTTONS = r"^kb:(replace|keep):"
 PENDING_KEY = "pending_uploads"
-# Telegram's getFile serves bots files of at most this size (a self-hosted Bot API server more).
-TELEGRAM_DOWNLOAD_LIMIT = 20 * MB
 TOO_BIG_FOR_TELEGRAM = ("<b>Not added</b>: Telegram lets bots download files of at most 20 MB. "
                         "Split the document, or put it on a web site and send me the link.")
 _SHOWN_URL_CHARS = 200
@@ -59,8 +57,9 @@ async def document_upload(update: Update, context: Context) -> None:
         return
     except TelegramError as exc:
         log.warning("could not download a document from Telegram: %s", exc)
+        why = escape(sendable(redact(str(exc))))
         await reply(context.bot, message, [f"<b>Not added</b>: the file could not be downloaded "
-                                           f"from Telegram ({escape(str(exc))}); send it again."])
+                                           f"from Telegram ({why}); send it again."])
         return
     by = person(message.from_user)
     await _offer(context, message,
@@ -133,7 +132,8 @@ async def _offer(context: Context, message: Message, prepare: Callable[[], Uploa
         buttons = InlineKeyboardMarkup([[
             InlineKeyboardButton("Replace", callback_data=f"kb:replace:{token}"),
             InlineKeyboardButton("Keep the current one", callback_data=f"kb:keep:{token}")]])
-        await admin.ask(context.bot, message, _replace_question(library, upload), buttons)
+        question = await asyncio.to_thread(_replace_question, library, upload)
+        await admin.ask(context.bot, message, question, buttons)
         return
     await reply(context.bot, message, [await _add(library, upload)])
 
@@ -218,7 +218,7 @@ class PendingUploads:
     64 bytes). Kept in memory for a while, and only so many bytes of them: a restart, or a
     question left unanswered, means sending the document again."""
 
-    def __init__(self, ttl: float = 900.0, max_bytes: int = 64 * MB) -> None:
+    def __init__(self, ttl: float = 900.0, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.ttl = ttl
         self.max_bytes = max_bytes
         self._waiting: OrderedDict[str, tuple[float, Upload]] = OrderedDict()
