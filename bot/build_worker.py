@@ -13,6 +13,7 @@ Exit status 3 means the knowledge folder could not be loaded (the reason is on s
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import logging
 import os
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from bot.index import Index
 from bot.index_cache import CacheError, IndexCache
-from bot.knowledge import DEFAULT_LIMITS, KnowledgeError, Limits, load_folder
+from bot.knowledge import DEFAULT_LIMITS, KnowledgeError, Limits, list_folder, load_folder
 
 log = logging.getLogger(__name__)
 KNOWLEDGE_ERROR = 3
@@ -63,9 +64,15 @@ def build_in_worker(folder: Path, cache: IndexCache | None, k1: float, b: float,
             raise BuildError("the index build process ended without naming the index it built")
         entry = Path(lines[-1])
         try:
-            return IndexCache(entry.parent).read(entry, folder)
+            index = IndexCache(entry.parent).read(entry, folder)
         except CacheError as exc:
             raise BuildError(f"the index the build process wrote cannot be read ({exc})") from exc
+        # What the folder holds besides documents is no part of the entry: as listed now, so
+        # that a reload's reply names the files it does not read, however the index was built.
+        with contextlib.suppress(KnowledgeError):
+            index.knowledge = dataclasses.replace(
+                index.knowledge, skipped=list_folder(Path(folder), limits).skipped)
+        return index
 
 
 def _run_worker(folder: Path, places: list[Path], k1: float, b: float, limits: Limits,

@@ -5,6 +5,7 @@ in `config/defaults.env`. Built once in `main()` and passed down.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -73,6 +74,19 @@ class Settings(BaseSettings):
     max_citations: int = Field(default=3, ge=1, le=10)
     max_quote_chars: int = Field(default=600, ge=80, le=3000)
 
+    # Admins' documents, sent as files or links (bot/library): the largest one (blank: the
+    # per-file limit BOT_MAX_FILE_MB; Telegram serves bots files of at most 20 MB), how long a
+    # download from a link may take, and the private hosts (names, addresses or networks such
+    # as 10.0.0.0/8) a link may lead to, which are refused otherwise.
+    upload_max_mb: float | None = Field(default=None, gt=0, examples=["10"])
+    fetch_timeout: float = Field(default=20.0, gt=0, le=600)
+    fetch_allow_hosts: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), examples=["intranet.example.com,10.0.0.0/8"])
+    # Reload when the knowledge folder changes on disk, once the writes have been quiet for
+    # this many seconds (an editor's save is a burst of writes).
+    watch_knowledge: bool = True
+    watch_debounce: float = Field(default=1.0, gt=0, le=60)
+
     # Seconds a rebuild of the index in its separate process may take before it is stopped
     # and the reload fails (the previous knowledge base keeps serving).
     build_timeout: float = Field(default=300.0, gt=0)
@@ -105,8 +119,24 @@ class Settings(BaseSettings):
             return frozenset(ids)
         return value
 
+    @field_validator("fetch_allow_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        hosts = set()
+        for part in value.replace(";", ",").replace(" ", ",").split(","):
+            host = part.strip().casefold()
+            if not host:
+                continue
+            if not _is_host(host):
+                raise ValueError(f"{part.strip()!r} is not a host name, address or network: list "
+                                 "them separated by commas")
+            hosts.add(host)
+        return frozenset(hosts)
+
     @field_validator("token", "webhook_url", "webhook_secret", "state_dir", "cache_dir",
-                     "health_path", "related_ratio", mode="before")
+                     "health_path", "related_ratio", "upload_max_mb", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         # `BOT_TOKEN=` in a copied example.env means "not set", not an empty token.
@@ -136,6 +166,23 @@ class Settings(BaseSettings):
     def knowledge_path(self) -> Path:
         path = self.knowledge_dir
         return path if path.is_absolute() or path.exists() else PROJECT_ROOT / path
+
+    def max_upload_bytes(self) -> int:
+        """The largest document an admin may add: BOT_UPLOAD_MAX_MB, else BOT_MAX_FILE_MB."""
+        megabytes = self.max_file_mb if self.upload_max_mb is None else self.upload_max_mb
+        return int(megabytes * knowledge.MB)
+
+
+def _is_host(text: str) -> bool:
+    """A host name, an IP address or a network (10.0.0.0/8)."""
+    try:
+        ipaddress.ip_network(text, strict=False)
+        return True
+    except ValueError:
+        pass
+    labels = text.rstrip(".").split(".")
+    return all(0 < len(part) <= 63 and part.replace("-", "").isalnum()
+               and not part.startswith("-") for part in labels)
 
 
 class SettingsError(Exception):

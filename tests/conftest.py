@@ -59,6 +59,8 @@ def make_settings(
             "_env_file": None, "token": TOKEN, "api_base_url": api.base_url,
             "knowledge_dir": knowledge_dir, "cache_dir": None, "rate_limit": False,
             "admin_ids": frozenset(), "webhook_url": None,
+            # Off unless a test watches: an edit a test makes must reach the bot by its /reload.
+            "watch_knowledge": False,
         }
         return load_settings(**(values | overrides))
 
@@ -107,6 +109,17 @@ async def start_bot(make_settings: Callable[..., Settings]
 @pytest.fixture
 async def bot(start_bot: Callable[..., Awaitable[Any]]) -> Any:
     return await start_bot()
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[Any]:
+    """A small web site on loopback (tests/sites.py), for links an admin sends."""
+    from sites import Site
+
+    web_site = Site()
+    await web_site.start()
+    yield web_site
+    await web_site.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,10 @@ The bot under test talks HTTP to it exactly as to api.telegram.org, so the real 
 
 World: `user`, `private_chat`, `group_chat(supergroup=, forum=)`, `add_topic`,
 `send_user_message` (adds bot_command/mention entities as Telegram does, and the full
-`reply_to_message` when replying), `edit_user_message`, `press_button` (a callback query),
-`enable_inline_mode` (BotFather's /setinline) and `send_inline_query`, `queue_update` for
-anything else.
+`reply_to_message` when replying), `send_user_document` (a file sent as a document; its bytes
+are served by getFile and the file download URL), `edit_user_message`, `press_button` (a
+callback query), `enable_inline_mode` (BotFather's /setinline) and `send_inline_query`,
+`queue_update` for anything else.
 Records: `log` (every request on arrival and every update, timestamped, with the status
 answered), `calls` ((method, params) pairs; PTB sends form fields, so params["chat_id"] == "42"),
 `calls_of(method)`, `sent_messages`, `edited_messages`, `sent_documents` (uploaded files,
@@ -28,11 +29,13 @@ optionally after acting on the request), `set_fault_rate` (random faults; rate=0
 `faults.clear()` forgets them all. A 502 is nginx's HTML page, so PTB also logs a JSON error.
 
 Methods: getMe, getUpdates (offset confirms, limit, long-poll timeout, allowed_updates, 409 for a
-competing poll or an active webhook), sendMessage, sendDocument (a multipart upload, up to 50 MB),
-editMessageText, editMessageReplyMarkup, deleteMessage, sendChatAction, set/get/deleteMyCommands,
-set/delete/getWebhookInfo, answerCallbackQuery, answerInlineQuery (at most 50 results, unique ids
-of 1 to 64 bytes, each article's message checked as sendMessage checks text, one answer per
-query), close, logOut. Others
+competing poll or an active webhook), sendMessage, sendDocument (a multipart upload, up to 50 MB;
+the file is then served by getFile too), editMessageText, editMessageReplyMarkup, deleteMessage,
+sendChatAction, set/get/deleteMyCommands, set/delete/getWebhookInfo, answerCallbackQuery,
+answerInlineQuery (at most 50 results, unique ids of 1 to 64 bytes, each article's message
+checked as sendMessage checks text, one answer per query), getFile (400 "file is too big" over
+20 MB, as Telegram), the file download URL (`{base_url minus /bot}/file/bot{token}/{file_path}`,
+logged as "downloadFile"), close, logOut. Others
 answer 404 "Not Found"; a wrong token answers 401. Text is checked as Telegram does (see
 `validate_telegram_html`, stricter only in rejecting unknown named entities such as `&nbsp;`).
 """
@@ -77,6 +80,7 @@ __all__ = [
 
 DEFAULT_TOKEN = "123456:TEST-fake-token"
 _PATH = re.compile(r"/bot(?P<token>[^/]+)/(?P<method>\w+)")
+_FILE_PATH = re.compile(r"/file/bot(?P<token>[^/]+)/(?P<path>.+)")
 _NGINX_502 = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n"
@@ -139,6 +143,11 @@ class FakeBotApi(BotApiMethods):
     def base_url(self) -> str:
         """For `ApplicationBuilder().base_url(...)` or `Bot(token, base_url=...)`."""
         return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """For `ApplicationBuilder().base_file_url(...)`: where getFile's file_path is served."""
+        return f"http://127.0.0.1:{self.port}/file/bot"
 
     # --- waiting ------------------------------------------------------------------------------
 
@@ -249,6 +258,9 @@ class FakeBotApi(BotApiMethods):
     # --- HTTP ---------------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        download = _FILE_PATH.fullmatch(request.path)
+        if download is not None:
+            return self._download(download["token"], download["path"])
         match = _PATH.fullmatch(request.path)
         if match is None:
             return _error_response(404, "Not Found")
@@ -276,6 +288,17 @@ class FakeBotApi(BotApiMethods):
         if request.transport is not None:
             request.transport.close()
         return web.Response(status=500)  # never arrives: the connection is gone
+
+    def _download(self, token: str, file_path: str) -> web.Response:
+        """GET {base_file_url}{token}/{file_path}: a file's bytes, as Telegram serves them."""
+        entry = self._log("call", "downloadFile", {"file_path": file_path})
+        if token != self.token:
+            return self._answer(entry, ApiError(401, "Unauthorized"))
+        data = self.download(file_path)
+        if data is None:
+            return self._answer(entry, ApiError(404, "Not Found"))
+        self._settle(entry, 200)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _call(self, entry: LogEntry, request: web.Request) -> web.Response:
         outcome: Any

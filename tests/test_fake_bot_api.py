@@ -593,3 +593,49 @@ async def test_send_document_refuses_what_telegram_refuses(api: FakeBotApi, bot:
     with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_document(999, InputFile(io.BytesIO(b"x"), filename="a.txt"))
     assert not api.sent_documents
+
+
+async def test_a_document_is_delivered_and_downloaded_as_from_telegram(api: FakeBotApi) -> None:
+    data = "# Notes\n\nSome text, ünïcode included.\n".encode()
+    message_id = api.send_user_document(USER, data, "notes.md", caption="for the bot")
+    async with Bot(api.token, base_url=api.base_url, base_file_url=api.base_file_url) as bot:
+        [update] = await bot.get_updates(timeout=0)
+        message = update.message
+        assert message is not None
+        assert message.message_id == message_id
+        document = message.document
+        assert document is not None
+        assert (document.file_name, document.mime_type, document.file_size) == (
+            "notes.md", "text/markdown", len(data))
+        assert message.caption == "for the bot"
+        assert message.text is None
+        file = await document.get_file()
+        assert file.file_path is not None
+        assert file.file_path.endswith(".md")  # documents/file_N.md, as Telegram names them
+        assert bytes(await file.download_as_bytearray()) == data
+    assert [m for m, _ in api.calls if m in ("getFile", "downloadFile")] == [
+        "getFile", "downloadFile"]
+
+
+async def test_files_telegram_does_not_serve(api: FakeBotApi, bot: Bot) -> None:
+    api.send_user_document(USER, b"x" * (20 * 1024 * 1024 + 1), "huge.txt")
+    [update] = await bot.get_updates(timeout=0)
+    assert update.message is not None
+    assert update.message.document is not None
+    with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+        await update.message.document.get_file()
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
+        await bot.get_file("no-such-file")
+    async with aiohttp.ClientSession() as session:
+        missing = await session.get(f"{api.base_file_url}{api.token}/documents/file_9.txt")
+        wrong_token = await session.get(f"{api.base_file_url}999:WRONG/documents/file_0.txt")
+        assert (missing.status, wrong_token.status) == (404, 401)
+
+
+async def test_a_document_without_a_name(api: FakeBotApi, bot: Bot) -> None:
+    api.send_user_document(USER, b"text", None)
+    [update] = await bot.get_updates(timeout=0)
+    assert update.message is not None
+    assert update.message.document is not None
+    assert update.message.document.file_name is None
+    assert update.message.document.mime_type == "application/octet-stream"

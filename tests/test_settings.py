@@ -241,3 +241,32 @@ def test_every_setting_is_described_in_example_env_or_the_defaults() -> None:
     described = EXAMPLE_FILE.read_text() + DEFAULTS_FILE.read_text()
     for field in Settings.model_fields:
         assert env_names(field)[0] + "=" in described
+
+
+def test_settings_for_admins_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.upload_max_mb is None
+    assert settings.max_upload_bytes() == 10 * 1024 * 1024  # BOT_MAX_FILE_MB's
+    assert (settings.watch_knowledge, settings.watch_debounce) == (True, 1.0)
+    assert settings.fetch_allow_hosts == frozenset()
+    monkeypatch.setenv("BOT_MAX_FILE_MB", "4")
+    assert load_settings().max_upload_bytes() == 4 * 1024 * 1024
+    monkeypatch.setenv("BOT_UPLOAD_MAX_MB", "2.5")
+    monkeypatch.setenv("BOT_FETCH_ALLOW_HOSTS", " Intranet.Example.com, 10.0.0.0/8;fd00::1 ")
+    monkeypatch.setenv("BOT_WATCH_KNOWLEDGE", "false")
+    settings = load_settings()
+    assert settings.max_upload_bytes() == int(2.5 * 1024 * 1024)
+    assert settings.fetch_allow_hosts == {"intranet.example.com", "10.0.0.0/8", "fd00::1"}
+    assert settings.watch_knowledge is False
+
+
+def test_bad_settings_for_admins_documents_say_what_to_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = error_of(monkeypatch, BOT_FETCH_ALLOW_HOSTS="intranet.example.com,http://x/",
+                       BOT_UPLOAD_MAX_MB="-1", BOT_WATCH_DEBOUNCE="0")
+    assert listed_names(message) == {"BOT_FETCH_ALLOW_HOSTS", "BOT_UPLOAD_MAX_MB",
+                                     "BOT_WATCH_DEBOUNCE"}
+    assert "'http://x/' is not a host name, address or network" in message
+    assert "BOT_FETCH_ALLOW_HOSTS=intranet.example.com,10.0.0.0/8" in message
+    assert "BOT_UPLOAD_MAX_MB=10" in message

@@ -203,7 +203,7 @@ async def test_command_menus_public_and_per_admin(
     public = [c["command"] for c in api.my_commands()]
     admin = [c["command"] for c in api.my_commands({"type": "chat", "chat_id": ADMIN})]
     assert public == ["start", "help", "ask", "id"]
-    assert admin == ["start", "help", "ask", "id", "reload", "stats"]
+    assert admin == ["start", "help", "ask", "id", "reload", "docs", "remove", "stats"]
     assert api.my_commands({"type": "chat", "chat_id": 5}) == []
     assert "menu for admin 5" in caplog.text
     assert "not found" in caplog.text.lower()
@@ -254,3 +254,20 @@ def test_summary_of_a_huge_reload_fits_one_message() -> None:
     assert "5001 documents" in text
     assert "and 4990 more" in text
     assert "article-00000<x>" in text
+
+
+async def test_the_reload_summary_lists_the_files_it_does_not_read(
+    api: FakeBotApi, admin_bot: Any, knowledge_dir: Path
+) -> None:
+    (knowledge_dir / "essay.docx").write_bytes(b"PK\x03\x04")
+    (knowledge_dir / "photo <1>.jpg").write_bytes(b"\xff\xd8\xff")
+    api.send_user_message(ADMIN, "/reload")
+    [summary] = await api.wait_for_messages(1)
+    assert summary.text.splitlines()[1:] == [
+        "Not read (2):",
+        "• essay.docx is a word-processor document (.docx), which is not read; save it as PDF, "
+        "or paste its text into a .md file",
+        "• photo <1>.jpg is an image (.jpg), which is not read; put the article's text into a "
+        ".md or .txt file",
+    ]
+    assert "photo &lt;1&gt;.jpg" in summary.raw_text

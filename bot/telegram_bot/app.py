@@ -43,9 +43,9 @@ from bot.conversation import Conversations
 from bot.question_log import QuestionLog
 from bot.serving import KnowledgeService
 from bot.settings import Settings
-from bot.telegram_bot import feedback, handlers, inline
+from bot.telegram_bot import admin, catalog, feedback, handlers, inline, uploads, watching
 from bot.telegram_bot.addressing import FROM_PEOPLE
-from bot.telegram_bot.admin import describe_failure, reload_command
+from bot.telegram_bot.admin import AdminInPrivate, describe_failure, reload_command
 from bot.telegram_bot.journal import JournaledProcessor, JournaledQueue, UpdateJournal
 from bot.telegram_bot.limits import FloodLimiter
 from bot.telegram_bot.logs import hide_secret, redact
@@ -72,8 +72,15 @@ PUBLIC_COMMANDS = (
     BotCommand("ask", "Ask a question (in groups: /ask your question)"),
     BotCommand("id", "Your user id and this chat's id (for BOT_ADMIN_IDS)"),
 )
-ADMIN_COMMANDS = (*PUBLIC_COMMANDS, BotCommand("reload", "Re-read the articles (admins)"),
-                  BotCommand("stats", "What people ask, and what goes unanswered (admins)"))
+ADMIN_COMMANDS = (
+    *PUBLIC_COMMANDS,
+    BotCommand("reload", "Re-read the articles (admins)"),
+    BotCommand("docs", "The documents I answer from, and who added them (admins)"),
+    BotCommand("remove", "Remove a document, after you confirm (admins)"),
+    BotCommand("stats", "What people ask, and what goes unanswered (admins)"),
+)
+# An admin's message that is a link and nothing else adds the page behind it.
+LINK = filters.Regex(r"(?i)^\s*https?://\S+\s*$")
 
 
 def build_application(settings: Settings, service: KnowledgeService, *,
@@ -98,6 +105,7 @@ def build_application(settings: Settings, service: KnowledgeService, *,
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(start_up)
+        .post_stop(watching.stop)
         .post_shutdown(shut_down)
     )
     path = journal_path(settings)
@@ -123,6 +131,9 @@ def add_handlers(app: BotApp) -> None:
     # New messages from people only: edits, channel posts and other bots never get an answer.
     people = filters.UpdateType.MESSAGE & FROM_PEOPLE
     text = people & filters.TEXT & ~filters.COMMAND
+    # Documents and links from admins in their private chat are additions; from anyone else
+    # (and from admins elsewhere) they are what they always are: a question, or a hint.
+    admins = people & AdminInPrivate(runtime_of(app.bot_data).settings.admin_ids)
     # A photo, file or sticker instead of text: its caption is the question, if it has one.
     media = people & ~filters.TEXT & (filters.CAPTION | filters.ATTACHMENT)
     app.add_handlers([
@@ -135,6 +146,13 @@ def add_handlers(app: BotApp) -> None:
         # Each kind of button by its own prefix, so that no handler takes another's presses.
         CallbackQueryHandler(feedback.vote_pressed, pattern=feedback.CALLBACK_PATTERN),
         CallbackQueryHandler(csv_pressed, pattern=STATS_PATTERN),
+        CommandHandler("docs", catalog.docs_command, filters=people),
+        CommandHandler("remove", catalog.remove_command, filters=people),
+        MessageHandler(admins & filters.Document.ALL, uploads.document_upload),
+        MessageHandler(admins & text & LINK, uploads.link),
+        CallbackQueryHandler(catalog.button, pattern=catalog.BUTTONS),
+        CallbackQueryHandler(uploads.button, pattern=uploads.BUTTONS),
+        CallbackQueryHandler(admin.stale_button, pattern=r"^kb:"),
         MessageHandler(people & filters.COMMAND & filters.ChatType.PRIVATE,
                        handlers.unknown_command),
         MessageHandler((text | media) & filters.ChatType.PRIVATE, handlers.private_question),
@@ -159,6 +177,7 @@ async def start_up(app: BotApp) -> None:
         app.update_queue.requeue_unhandled(app.bot)
     runtime_of(app.bot_data).service.warm_up()
     feedback.open_question_log(app)
+    await watching.start(app)
     await set_commands(app)
 
 

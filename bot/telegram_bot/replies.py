@@ -15,11 +15,6 @@ ASK_USAGE = "Ask like this: <code>/ask your question</code>, or mention me with 
 TEXT_ONLY = ("I can only read text. Type your question, or write it as the caption of your "
              "photo or file; /help shows what I can answer.")
 PRIVATE_UNKNOWN_COMMAND = "I don't know that command. Just type your question, or see /help."
-NOT_ADMIN = "Sorry, only the bot's admins can reload the knowledge base."
-ANONYMOUS_ADMIN = ("I can't tell which admin you are while you post anonymously, so I can't "
-                   "reload from here. Send /reload to me in a private chat instead.")
-SENT_AS_CHAT = ("I can't tell who you are while you post on behalf of a channel, so I can't "
-                "reload from here. Send /reload to me in a private chat instead.")
 
 
 def welcome(service: KnowledgeService, first_name: str | None) -> str:
@@ -57,10 +52,11 @@ def help_text(username: str | None) -> str:
         "",
         f"<b>In any chat</b>, type {me} and a question, then pick an answer to send it there.",
         "",
-        "<b>Admins</b> (listed in BOT_ADMIN_IDS) can send /reload to re-read the articles; "
-        "questions keep being answered meanwhile. Anonymous group admins can't be identified, "
-        "so they should send /reload in a private chat with me. /stats (admins, in a private "
-        "chat) shows what people ask and what goes unanswered. /id shows your user id.",
+        "<b>Admins</b> (listed in BOT_ADMIN_IDS) add an article by sending me its file (.md, "
+        ".txt, .html, .pdf) or its link in a private chat; /docs lists the articles, /remove "
+        "takes one out and /reload re-reads them, while questions keep being answered. /stats "
+        "shows what people ask and what goes unanswered. Anonymous group admins can't be "
+        "identified, so they should do this in a private chat with me. /id shows your user id.",
     ])
 
 

@@ -61,6 +61,8 @@ async def serving(app: BotApp, settings: Settings,
                 await updater.stop()
             if app.running:
                 await app.stop()
+                if app.post_stop is not None:  # as Application.run_polling calls it
+                    await app.post_stop(app)
             if server is not None:
                 await server.close()
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .records import (
@@ -44,6 +45,7 @@ _INLINE_TYPES = frozenset({"article", "photo", "gif", "mpeg4_gif", "video", "aud
                            "document", "location", "venue", "contact", "game", "sticker"})
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # what the Bot API takes from a bot
 MAX_CAPTION_LENGTH = 1024
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -71,6 +73,7 @@ class BotApiMethods(World):
         self.webhook_url = ""
         self._allowed_updates: list[str] = []
         self._my_commands: dict[tuple[str, str], list[JSON]] = {}
+        self.file_paths: dict[str, str] = {}  # file_path given by getFile -> file_id
         self._methods: dict[str, Callable[[JSON], Any]] = {
             "getme": lambda _: self.me,
             "sendmessage": self._send_message,
@@ -87,6 +90,7 @@ class BotApiMethods(World):
             "answercallbackquery": self._answer_callback_query,
             "answerinlinequery": self._answer_inline_query,
             "editmessagereplymarkup": self._edit_message_reply_markup,
+            "getfile": self._get_file,
             "close": lambda _: True,
             "logout": lambda _: True,
         }
@@ -230,10 +234,14 @@ class BotApiMethods(World):
             raise ApiError(413, "Request Entity Too Large")
         caption = self._caption(params)
         reply_to = self._reply_target(state, params)
-        self._file_ids += 1
+        # Files the bot sends are Telegram's files too: getFile serves them like users' files.
+        self._file_count += 1
+        file_id = f"BQACAgIAAxkBAAI{self._file_count:06d}"
+        self.files[file_id] = upload["content"]
+        self.file_names[file_id] = str(upload["file_name"])
         document: JSON = {
             "file_name": upload["file_name"], "mime_type": upload["mime_type"],
-            "file_id": f"DOC{self._file_ids}", "file_unique_id": f"U{self._file_ids}",
+            "file_id": file_id, "file_unique_id": f"AgAD{self._file_count:06d}",
             "file_size": upload["size"]}
         fields: JSON = {"document": document}
         fields |= {"caption": caption.text} if caption.text else {}
@@ -399,6 +407,27 @@ class BotApiMethods(World):
         message.pop("reply_markup", None)
         message |= {"reply_markup": markup} if markup else {}
         return message
+
+    def _get_file(self, params: JSON) -> JSON:
+        file_id = str(params.get("file_id") or "")
+        if not file_id:
+            raise ApiError(400, "Bad Request: file_id not specified")
+        data = self.files.get(file_id)
+        if data is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if len(data) > MAX_DOWNLOAD_BYTES:  # Telegram serves bots files of at most 20 MB
+            raise ApiError(400, "Bad Request: file is too big")
+        suffix = Path(str(self.file_names.get(file_id, ""))).suffix
+        path = f"documents/file_{len(self.file_paths)}{suffix}"
+        self.file_paths[path] = file_id
+        unique = file_id.replace("BQACAgIAAxkBAAI", "AgAD")
+        return {"file_id": file_id, "file_unique_id": unique, "file_size": len(data),
+                "file_path": path}
+
+    def download(self, file_path: str) -> bytes | None:
+        """The bytes at a file_path getFile gave, as the file download URL serves them."""
+        file_id = self.file_paths.get(file_path)
+        return None if file_id is None else self.files.get(file_id)
 
     def _set_webhook(self, params: JSON) -> bool:
         self.webhook_url = str(params.get("url") or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 import re
 import time
 from typing import Any
@@ -40,7 +41,9 @@ class World:
         self._chats: dict[int, ChatState] = {}
         self._users: dict[int, JSON] = {}
         self._callback_ids = 0
-        self._file_ids = 0
+        self._file_count = 0
+        self.files: dict[str, bytes] = {}  # file_id -> the bytes a user sent
+        self.file_names: dict[str, str] = {}  # file_id -> the name it was sent under
         self.open_callbacks: set[str] = set()  # callback queries not answered yet
         self._inline_ids = 0
         self.open_inline_queries: set[str] = set()  # inline queries not answered yet
@@ -135,6 +138,36 @@ class World:
         )
         self.queue_update({"message": message})
         return int(message["message_id"])
+
+    def send_user_document(
+        self,
+        chat_id: int,
+        data: bytes,
+        file_name: str | None = "document.txt",
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        from_user: JSON | int | None = None,
+    ) -> int:
+        """Queue a user's message with a file sent as a document, as Telegram delivers it (a
+        `document` with file_id, file_unique_id, file_name, mime_type, file_size, and the
+        caption if any); the bytes are kept for getFile and the download URL. Return the
+        message_id. file_name=None sends a file without a name, as some clients can."""
+        self._file_count += 1
+        file_id = f"BQACAgIAAxkBAAI{self._file_count:06d}"
+        unique = f"AgAD{self._file_count:06d}"
+        self.files[file_id] = data
+        self.file_names[file_id] = file_name or ""
+        guessed = mimetypes.guess_type(file_name or "")[0]
+        document: JSON = {"file_id": file_id, "file_unique_id": unique, "file_size": len(data),
+                          "mime_type": mime_type or guessed or "application/octet-stream"}
+        document |= {"file_name": file_name} if file_name is not None else {}
+        extra: JSON = {"document": document}
+        if caption:
+            extra |= {"caption": caption, "caption_entities": entities_for(caption)}
+            if not extra["caption_entities"]:
+                del extra["caption_entities"]
+        return self.send_user_message(chat_id, from_user=from_user, entities=[], extra=extra)
 
     def edit_user_message(self, chat_id: int, message_id: int, text: str) -> int:
         """Queue an edited_message update for a user's earlier message; return the update_id."""
