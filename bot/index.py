@@ -217,14 +217,14 @@ class Index:
 
     def _postings(
         self, terms: Sequence[QueryTerm] | Sequence[str]
-    ) -> tuple[Ints, Floats, list[_Run]]:
+    ) -> tuple[Ints, Floats, list[Run]]:
         """The question's postings, in question order: passage numbers and weighted term
         weights, and each term's run of them."""
         vocabulary, indptr = self.vocabulary, self.matrix.indptr
         indices, data, term_max = self.matrix.indices, self.matrix.data, self._term_max
         chunks_i: list[Ints] = []
         chunks_w: list[Floats] = []
-        runs: list[_Run] = []
+        runs: list[Run] = []
         end = 0
         for term in terms:
             token, weight = (term, 1.0) if isinstance(term, str) else (term.token, term.weight)
@@ -236,7 +236,7 @@ class Index:
                 continue
             chunks_i.append(indices[lo:hi])
             chunks_w.append(data[lo:hi] if weight == 1.0 else data[lo:hi] * weight)
-            runs.append(_Run(token, lo, hi, end, end + hi - lo, float(term_max[row]) * weight))
+            runs.append(Run(token, lo, hi, end, end + hi - lo, float(term_max[row]) * weight))
             end += hi - lo
         if len(chunks_i) == 1:
             return chunks_i[0], chunks_w[0], runs
@@ -245,7 +245,7 @@ class Index:
         return np.concatenate(chunks_i), np.concatenate(chunks_w), runs
 
     def _best(
-        self, idx: Ints, weights: Floats, runs: list[_Run], k: int
+        self, idx: Ints, weights: Floats, runs: list[Run], k: int
     ) -> tuple[Ints, Floats]:
         """The k best of the passages the postings touch, and their scores, best first."""
         n = len(self.passages)
@@ -268,12 +268,12 @@ class Index:
             if n < _CONTENDERS_FROM:
                 docs = np.flatnonzero(dense).astype(np.int32)
             else:
-                docs = _contenders(idx, dense, runs, k)
+                docs = contenders(idx, dense, runs, k)
             scores = dense[docs]
         order = _top_k(docs, scores, k)
         return docs[order], scores[order]
 
-    def _matched(self, runs: list[_Run], docs: Ints) -> tuple[list[set[str]], list[set[str]]]:
+    def _matched(self, runs: list[Run], docs: Ints) -> tuple[list[set[str]], list[set[str]]]:
         """Which tokens each of `docs` holds, and which of those its own text holds: a binary
         search of each term's postings (in reading order) for the few passages found."""
         indices = self.matrix.indices
@@ -303,7 +303,7 @@ class Index:
         return sum(int(a.nbytes) for a in arrays)
 
 
-class _Run(NamedTuple):
+class Run(NamedTuple):
     """One term's postings: its token, where they are in the matrix (lo, hi) and in the
     question's postings (start, stop), and the most the term can add to a passage's score.
     (A tuple: a question builds one per word, and a frozen dataclass costs several times as
@@ -370,7 +370,7 @@ def _weigh(corpus: Corpus, bm25: _Parameters) -> tuple[sparse.csr_matrix, npt.ND
     return matrix, np.packbits(counts.data >= _TEXT)
 
 
-def _contenders(idx: Ints, dense: Floats, runs: list[_Run], k: int) -> Ints:
+def contenders(idx: Ints, dense: Floats, runs: list[Run], k: int) -> Ints:
     """The passages that may be among the k best, in reading order, from the dense scores.
 
     The k-th best score among the passages of the question's rarest terms is a lower bound of

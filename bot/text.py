@@ -212,7 +212,7 @@ def english_typos() -> TypoMap:
     """Common English words, for a typo the articles' own words do not explain. Built on first
     use (about 0.1 s), as most questions never need it."""
     floor = 10 ** (ENGLISH_ZIPF - 9)
-    return TypoMap((word, round(freq * 1e9)) for word, freq in _english().items()
+    return TypoMap((word, round(freq * 1e9)) for word, freq in english_frequencies().items()
                    if freq >= floor and word.isascii() and word.isalpha())
 
 
@@ -225,7 +225,7 @@ def zipf_frequency(word: str, lang: str = "en") -> float:
     """
     if lang != "en" or not (word.isascii() and word.isalpha()):
         return float(_wordfreq_zipf(word, lang))
-    freq = _english().get(word.lower(), 0.0)
+    freq = english_frequencies().get(word.lower(), 0.0)
     if freq <= 0.0:
         return 0.0
     freq = round(freq, math.floor(-math.log(freq, 10)) + 3)
@@ -233,7 +233,8 @@ def zipf_frequency(word: str, lang: str = "en") -> float:
 
 
 @lru_cache(maxsize=1)
-def _english() -> dict[str, float]:
+def english_frequencies() -> dict[str, float]:
+    """wordfreq's English word frequencies, read once (about 20 MB; `warm_up` loads them)."""
     return get_frequency_dict("en", "best")
 
 

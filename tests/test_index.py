@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bot import corpus as corpus_module
 from bot import index as index_module
 from bot.corpus import analyse
-from bot.index import Hit, Index, LuceneBM25, _contenders, bm25_model, passage_tokens
+from bot.index import Hit, Index, LuceneBM25, bm25_model, contenders, passage_tokens
 from bot.knowledge import Document, KnowledgeBase, Passage
 from bot.text import QueryTerm, tokenize
 
@@ -106,11 +106,11 @@ def test_common_terms_that_cannot_reach_the_k_th_score_are_not_read_for_contende
     index = Index(knowledge_of([" ".join(d) for d in corpus]), tokens=corpus)
     idx, _, runs = index._postings(queries[0])
     dense = index_scores(index, queries[0])
-    contenders = _contenders(idx, dense, runs, 10)
+    found = contenders(idx, dense, runs, 10)
     kth = np.sort(dense)[-10]
     # Exactly the passages at or above the k-th best score, found without the common postings.
-    assert contenders.tolist() == np.flatnonzero(dense >= kth).tolist()
-    assert sum(r.stop - r.start for r in runs) > 20 * contenders.size
+    assert found.tolist() == np.flatnonzero(dense >= kth).tolist()
+    assert sum(r.stop - r.start for r in runs) > 20 * found.size
 
 
 def test_matched_words_tell_own_text_from_the_heading() -> None:

@@ -240,12 +240,12 @@ def test_the_report_compares_only_changed_files_yet_counts_every_passage(
 
 def test_warm_up_loads_what_the_first_question_would_wait_for() -> None:
     from bot.settings import load_settings
-    from bot.text import _english
+    from bot.text import english_frequencies
 
     service = KnowledgeService.from_settings(load_settings(cache_dir=None))
-    _english.cache_clear()
+    english_frequencies.cache_clear()
     service.warm_up()
-    assert _english.cache_info().currsize == 1  # the English word frequencies are in memory
+    assert english_frequencies.cache_info().currsize == 1  # loaded before the first question
 
 
 def test_the_process_owner_can_keep_the_collector_out_of_builds(
