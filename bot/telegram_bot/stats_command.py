@@ -20,7 +20,6 @@ from telegram import (
     Message,
     ReplyParameters,
     Update,
-    User,
 )
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
@@ -30,7 +29,7 @@ from bot.question_csv import write_csv
 from bot.question_store import DAY
 from bot.render import MAX_MESSAGE_CHARS, tg_len
 from bot.settings import Settings
-from bot.telegram_bot import journal
+from bot.telegram_bot import admin, journal
 from bot.telegram_bot.feedback import answer_press, question_log_of
 from bot.telegram_bot.runtime import runtime_of
 from bot.telegram_bot.sending import reply, with_retries
@@ -42,9 +41,10 @@ CALLBACK_PATTERN = r"^st:"
 MAX_DAYS = 3650
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # what the Bot API takes from a bot
 FLUSH_WAIT = 2.0  # seconds the report waits for the questions just asked to be written
-NOT_ADMIN = "Sorry, only the bot's admins can see what people ask."
-IN_PRIVATE = ("The report lists what people asked, so I only send it in a private chat: send "
-              "/stats to me there.")
+# The report lists what people asked: in a group, everyone there would read it.
+WHAT = "see what people ask"
+NOT_ADMIN = admin.NOT_ADMIN.format(command="stats", what=WHAT)
+IN_PRIVATE = admin.PRIVATE_ONLY.format(command="stats", what=WHAT)
 USAGE = ("Usage: <code>/stats</code> (the last 7 days), <code>/stats 30</code> (the last 30 "
          "days), <code>/stats csv</code> (every question kept, as a CSV file), "
          "<code>/stats csv 7</code>.")
@@ -56,7 +56,7 @@ async def stats_command(update: Update, context: Context) -> None:
     if message is None:
         return
     settings = runtime_of(context.bot_data).settings
-    refusal = _refusal(message, settings.admin_ids)
+    refusal = admin.refusal(message, settings.admin_ids, "stats", WHAT, private_only=True)
     if refusal is not None:
         await reply(context.bot, message, [refusal])
         return
@@ -89,20 +89,6 @@ async def csv_pressed(update: Update, context: Context) -> None:
     assert isinstance(message, Message)
     await answer_press(query, "Sending the CSV file…")
     await _send_csv(context, message, settings, days or None)
-
-
-def _refusal(message: Message, admin_ids: frozenset[int]) -> str | None:
-    """Why this sender may not have the report here, or None. Anonymous admins and channels
-    cannot be identified; in a group, anyone may read the reply, so admins are sent away too."""
-    user: User | None = None if message.sender_chat is not None else message.from_user
-    admin = user is not None and user.id in admin_ids
-    if message.chat.type != ChatType.PRIVATE and (admin or message.sender_chat is not None):
-        return IN_PRIVATE
-    if not admin:
-        log.warning("refused /stats from %s in chat %d: not in BOT_ADMIN_IDS",
-                    f"user {user.id}" if user else "a chat", message.chat_id)
-        return NOT_ADMIN
-    return None
 
 
 def _request(args: list[str]) -> tuple[bool, int | None] | None:
