@@ -7,6 +7,7 @@ import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -179,10 +180,17 @@ def test_ctrl_c_in_make_run_leaves_no_make_error(tmp_path: Path) -> None:
     assert_clean(terminal.output)
 
 
+def default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_a_piped_chat_with_status_130_and_no_traceback(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "chat", "--json"], cwd=ROOT, env=cli_env(tmp_path / "c"),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A test run started in the background (`cmd &`, nohup) ignores SIGINT, and a child
+        # inherits that: Python then leaves Ctrl-C ignored, as an operator who did it meant.
+        preexec_fn=default_sigint)
     assert process.stdin is not None
     assert process.stdout is not None
     process.stdin.write(BALLOON + "\n")
