@@ -25,16 +25,8 @@ from helpers import ROOT, index_scores, knowledge_from_paragraphs, shipped_index
 from rank_bm25 import BM25Okapi
 
 sys.path.insert(0, str(ROOT))
-from benchmarks.quality import (
-    SEED_SETS,
-    SQUAD_SAMPLE,
-    Results,
-    figures,
-    load_questions,
-    load_squad,
-    run_seed,
-    run_squad,
-)
+from benchmarks.eval_sets import SEED_SETS, SQUAD_SAMPLE, load_questions, load_squad
+from benchmarks.quality import Results, figures, run_seed, run_squad
 from bot.index import Index, LuceneBM25
 from bot.text import tokenize
 
