@@ -7,7 +7,8 @@ the others (`--cv` prints them; `benchmarks/quality.py --cross-validate` answers
 
 scikit-learn is needed here only (a dev dependency); the bot reads the weights with numpy.
 
-    python benchmarks/train_weights.py [--write] [--cv] [--squad DIR]
+    python benchmarks/train_weights.py [--write] [--cv] [--tradeoff] [--refuse-answerable 0.025]
+                                       [--squad DIR]
 """
 
 from __future__ import annotations
@@ -356,15 +357,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=None)
     parser.add_argument("--write", action="store_true", help=f"write {WEIGHTS_FILE}")
     parser.add_argument("--cv", action="store_true", help="print figures per held-out article")
+    parser.add_argument("--refuse-answerable", type=float, default=REFUSE_ANSWERABLE,
+                        help="the share of answerable questions the threshold may refuse "
+                             f"(default {REFUSE_ANSWERABLE}): higher refuses more of both kinds")
     parser.add_argument("--tradeoff", action="store_true",
                         help="print, cross-validated, what refusing more answerable questions "
                              "buys in unanswerable ones refused")
     args = parser.parse_args(argv)
+    if not 0 <= args.refuse_answerable < 1:
+        parser.error("--refuse-answerable is a share: give a number from 0 to below 1")
     started = time.perf_counter()
     table = collect(args.squad, args.articles)
     print(f"{len(table.answerable)} questions, {len(table.rows)} candidates "
           f"({time.perf_counter() - started:.0f} s)")
-    model = fit(table)
+    model = fit(table, refuse_answerable=args.refuse_answerable)
     n = len(FEATURES)
     print(f"  {'feature':<20}{'rank':>9}{'best':>9}{'2nd':>9}")
     for i, name in enumerate(FEATURES):
@@ -378,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     print("in sample:", "SQuAD", _shown(figures(model, squad_part)), "| seed",
           _shown(figures(model, seed_part)))
     if args.cv:
-        models = cross_validate(table)
+        models = cross_validate(table, refuse_answerable=args.refuse_answerable)
         for part, name in ((squad_part, "SQuAD"), (seed_part, "seed")):
             pooled = _pooled(part, models)
             print(f"cross-validated by article: {name}", _shown(pooled))
@@ -388,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         extra = {"fitted_on": {"squad_articles": len(set(squad_part.article)),
                                "squad_questions": len(squad_part.answerable),
                                "seed_questions": len(seed_part.answerable)},
-                 "refuse_answerable": REFUSE_ANSWERABLE, "c": C, "seed_weight": SEED_WEIGHT}
+                 "refuse_answerable": args.refuse_answerable, "c": C, "seed_weight": SEED_WEIGHT}
         WEIGHTS_FILE.write_text(json.dumps(to_dict(model, **extra), indent=2) + "\n",
                                 encoding="utf-8")
         print(f"wrote {WEIGHTS_FILE}")
