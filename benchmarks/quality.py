@@ -21,7 +21,6 @@ import argparse
 import json
 import re
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -31,37 +30,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.eval_sets import (  # noqa: E402
+    SEED_KNOWLEDGE,
+    SEED_SETS,
+    SQUAD,
+    Question,
+    article_service,
+    load_questions,
+    load_squad,
+    open_service,
+)
 from bot.answer import Answer, AnswerOptions  # noqa: E402
 from bot.conversation import Turn  # noqa: E402
 from bot.index import Index  # noqa: E402
 from bot.serving import KnowledgeService  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 
-SEED_KNOWLEDGE = ROOT / "knowledge"
-SEED_SETS = {
-    "tuning": ROOT / "tests" / "eval" / "questions.jsonl",
-    "holdout": ROOT / "tests" / "eval" / "holdout.jsonl",
-    "blind": ROOT / "tests" / "eval" / "blind.jsonl",
-}
-DEFAULT_QUESTIONS = SEED_SETS["tuning"]
-SQUAD = ROOT.parent / "shared" / "eval" / "squad-16"
-SQUAD_SAMPLE = ROOT / "tests" / "eval" / "squad"
 SHOWN_BY_BASELINES = 3
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    kind: str
-    question: str
-    gold: tuple[int, ...]  # paragraphs (1-based) that answer it; empty when unanswerable
-    previous: tuple[str, ...] = ()
-    answers: tuple[str, ...] = ()  # gold answer strings, when the set has them
-    article: str = "seed"
-
-    @property
-    def answerable(self) -> bool:
-        return bool(self.gold)
 
 
 @dataclass(frozen=True)
@@ -97,56 +81,7 @@ class Outcome:
         return self.answered and any(a and a in text for a in self.question.answers)
 
 
-# ---- question sets -----------------------------------------------------------------------
-
-def load_questions(path: Path = DEFAULT_QUESTIONS) -> list[Question]:
-    """A seed set: `{"id", "kind", "question", "gold": [paragraphs], "previous": [...]}`."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            raw = json.loads(line)
-            out.append(Question(raw["id"], raw["kind"], raw["question"], tuple(raw["gold"]),
-                                tuple(raw.get("previous", ()))))
-    return out
-
-
-def load_squad(folder: Path, articles: int | None = None) -> dict[str, list[Question]]:
-    """SQuAD's questions by article (the file name in `folder/knowledge` without `.md`)."""
-    by_article: dict[str, list[Question]] = defaultdict(list)
-    for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        raw = json.loads(line)
-        gold = () if raw["gold_paragraph_index"] is None else (raw["gold_paragraph_index"] + 1,)
-        kind = "unanswerable" if raw["is_impossible"] else "answerable"
-        by_article[raw["article"]].append(Question(
-            raw["id"], kind, raw["question"], gold, answers=tuple(raw.get("answers") or ()),
-            article=raw["article"]))
-    names = sorted(by_article)[:articles] if articles else sorted(by_article)
-    return {name: by_article[name] for name in names}
-
-
 # ---- the bot -----------------------------------------------------------------------------
-
-def open_service(folder: Path, options: AnswerOptions | None = None) -> KnowledgeService:
-    """The service `python -m bot` would serve `folder` with (no index cache)."""
-    settings = Settings(_env_file=None, knowledge_dir=folder, cache_dir=None)  # type: ignore[call-arg]
-    service = KnowledgeService.from_settings(settings)
-    if options is not None:
-        service.options = options
-    return service
-
-
-def article_service(squad: Path, article: str,
-                    options: AnswerOptions | None = None) -> KnowledgeService:
-    """A service whose knowledge folder holds only `article`'s file."""
-    with tempfile.TemporaryDirectory(prefix="squad-") as scratch:
-        folder = Path(scratch) / "knowledge"
-        folder.mkdir()
-        source = squad / "knowledge" / f"{article}.md"
-        (folder / source.name).write_bytes(source.read_bytes())
-        return open_service(folder, options)
-
 
 def ask_in_conversation(service: KnowledgeService, q: Question) -> Answer:
     """Ask the earlier questions first, as a person would in a chat (`chat --json`), then

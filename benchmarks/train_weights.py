@@ -7,7 +7,8 @@ the others (`--cv` prints them; `benchmarks/quality.py --cross-validate` answers
 
 scikit-learn is needed here only (a dev dependency); the bot reads the weights with numpy.
 
-    python benchmarks/train_weights.py [--write] [--cv] [--squad DIR]
+    python benchmarks/train_weights.py [--write] [--cv] [--tradeoff] [--refuse-answerable 0.025]
+                                       [--squad DIR]
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.quality import (  # noqa: E402
+from benchmarks.eval_sets import (  # noqa: E402
     SEED_KNOWLEDGE,
     SEED_SETS,
     SQUAD,
     Question,
+    article_paragraphs,
     article_service,
     load_questions,
     load_squad,
@@ -54,6 +56,7 @@ SEED = "seed"
 REFUSE_ANSWERABLE = 0.025  # the share of answerable questions the threshold may refuse
 C = 1.0  # inverse regularisation strength of the logistic regression
 SEED_WEIGHT = 3.0  # each seed question counts this much: the seed is one article among 17
+REMOVED_WEIGHT = 1.0  # each question asked without its answering paragraph counts this much
 FOREIGN = 60  # off-topic questions per SQuAD article, from the other articles
 CANDIDATES = AnswerOptions().candidates
 SHOWN = 0.955  # the share of answered questions whose quotes should hold the answer
@@ -72,7 +75,8 @@ class Table:
     answerable: npt.NDArray[np.bool_]  # per question
     covered: npt.NDArray[np.bool_]  # per row: its coverage passes the min_coverage floor
     article: list[str]  # per question
-    foreign: npt.NDArray[np.bool_]  # per question: another article's, asked of this one
+    foreign: npt.NDArray[np.bool_]  # per question: made up to be unanswerable (see `collect`)
+    removed: npt.NDArray[np.bool_]  # ...by taking out the paragraph that answers it
 
     def of(self, articles: set[str], keep: bool, foreign: bool = True) -> Table:
         chosen = np.array([(a in articles) == keep for a in self.article])
@@ -84,7 +88,7 @@ class Table:
                      renumber[self.question[row_chosen]], self.answerable[chosen],
                      self.covered[row_chosen],
                      [a for a, c in zip(self.article, chosen, strict=True) if c],
-                     self.foreign[chosen])
+                     self.foreign[chosen], self.removed[chosen])
 
 
 def evidence_of(service: KnowledgeService, q: Question,
@@ -106,10 +110,13 @@ def evidence_of(service: KnowledgeService, q: Question,
 
 
 def collect(squad: Path | None, articles: int | None = None,
-            options: AnswerOptions | None = None, foreign: int = FOREIGN) -> Table:
+            options: AnswerOptions | None = None, foreign: int = FOREIGN,
+            removed: bool = True) -> Table:
     """The evidence of every question of the SQuAD articles and the seed sets, and of
-    `foreign` questions per SQuAD article taken from the other articles (off-topic questions,
-    which SQuAD itself lacks, unanswerable by construction)."""
+    questions made unanswerable, which SQuAD itself lacks: `foreign` questions per SQuAD
+    article taken from the other articles (off-topic), and, with `removed`, each answerable
+    question asked of its article without the paragraph that answers it (a detail the
+    article does not give), when no other paragraph holds its answer."""
     options = options or AnswerOptions(model=_bootstrap(), candidates=CANDIDATES)
     rows: list[Floats] = []
     labels: list[bool] = []
@@ -118,10 +125,12 @@ def collect(squad: Path | None, articles: int | None = None,
     answerable: list[bool] = []
     article: list[str] = []
     others: list[bool] = []
+    taken_out: list[bool] = []
 
     def add(service: KnowledgeService, questions: Sequence[Question], name: str,
-            off_topic: bool = False) -> None:
+            off_topic: bool = False, without: bool = False) -> None:
         for q in questions:
+            taken_out.append(without)
             found, gold, passes = evidence_of(service, q, options)
             rows.extend(found)
             labels.extend(gold if not off_topic else [False] * len(gold))
@@ -140,13 +149,33 @@ def collect(squad: Path | None, articles: int | None = None,
                     if q.answerable]
             add(service, random.Random(name).sample(pool, min(foreign, len(pool))), name,
                 off_topic=True)
+            if removed:
+                for paragraph, asked in _unanswered_without(squad, name, questions):
+                    add(article_service(squad, name, without=paragraph), asked, name,
+                        off_topic=True, without=True)
     seed = open_service(SEED_KNOWLEDGE, options)
     for path in SEED_SETS.values():
         add(seed, load_questions(path), SEED)
     return Table(np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES)),
                  np.array(labels, dtype=bool), np.array(owner, dtype=np.int64),
                  np.array(answerable, dtype=bool), np.array(covered, dtype=bool), article,
-                 np.array(others, dtype=bool))
+                 np.array(others, dtype=bool), np.array(taken_out, dtype=bool))
+
+
+def _unanswered_without(squad: Path, article: str,
+                        questions: Sequence[Question]) -> list[tuple[int, list[Question]]]:
+    """Per paragraph of `article`, its answerable questions whose answers no other paragraph
+    holds: without that paragraph, the article does not answer them."""
+    paragraphs = article_paragraphs(squad, article)
+    by_paragraph: dict[int, list[Question]] = {}
+    for q in questions:
+        if not q.answerable or not q.answers:
+            continue
+        [gold] = q.gold
+        others = [p for i, p in enumerate(paragraphs, 1) if i != gold]
+        if not any(answer in p for answer in q.answers for p in others):
+            by_paragraph.setdefault(gold, []).append(q)
+    return sorted(by_paragraph.items())
 
 
 def _bootstrap() -> AnswerModel:
@@ -162,7 +191,8 @@ def _bootstrap() -> AnswerModel:
 
 
 def fit(table: Table, refuse_answerable: float = REFUSE_ANSWERABLE, c: float = C,
-        seed_weight: float = SEED_WEIGHT, shown: float = SHOWN) -> AnswerModel:
+        seed_weight: float = SEED_WEIGHT, shown: float = SHOWN,
+        removed_weight: float = REMOVED_WEIGHT) -> AnswerModel:
     """The ranking model (pairwise: the answering passage against each other candidate of its
     question), the answer model (logistic: the question is answered, from its best two
     candidates), the refusal threshold and the ratio for further quotes."""
@@ -178,7 +208,8 @@ def fit(table: Table, refuse_answerable: float = REFUSE_ANSWERABLE, c: float = C
     rank = ranker.coef_[0].astype(np.float64)
     questions, _ = question_matrix(table, rank)
     answer = LogisticRegression(C=c, max_iter=5000)
-    answer.fit(questions, table.answerable, sample_weight=np.where(seed, seed_weight, 1.0))
+    weights = np.where(seed, seed_weight, np.where(table.removed, removed_weight, 1.0))
+    answer.fit(questions, table.answerable, sample_weight=weights)
     fitted = AnswerModel(FEATURES, rank, answer.coef_[0].astype(np.float64),
                          float(answer.intercept_[0]), 0.0, 0.5, base.synonym_weight,
                          base.stand_in_weight, base.context_weight)
@@ -326,12 +357,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=None)
     parser.add_argument("--write", action="store_true", help=f"write {WEIGHTS_FILE}")
     parser.add_argument("--cv", action="store_true", help="print figures per held-out article")
+    parser.add_argument("--refuse-answerable", type=float, default=REFUSE_ANSWERABLE,
+                        help="the share of answerable questions the threshold may refuse "
+                             f"(default {REFUSE_ANSWERABLE}): higher refuses more of both kinds")
+    parser.add_argument("--tradeoff", action="store_true",
+                        help="print, cross-validated, what refusing more answerable questions "
+                             "buys in unanswerable ones refused")
     args = parser.parse_args(argv)
+    if not 0 <= args.refuse_answerable < 1:
+        parser.error("--refuse-answerable is a share: give a number from 0 to below 1")
     started = time.perf_counter()
     table = collect(args.squad, args.articles)
     print(f"{len(table.answerable)} questions, {len(table.rows)} candidates "
           f"({time.perf_counter() - started:.0f} s)")
-    model = fit(table)
+    model = fit(table, refuse_answerable=args.refuse_answerable)
     n = len(FEATURES)
     print(f"  {'feature':<20}{'rank':>9}{'best':>9}{'2nd':>9}")
     for i, name in enumerate(FEATURES):
@@ -345,19 +384,45 @@ def main(argv: list[str] | None = None) -> int:
     print("in sample:", "SQuAD", _shown(figures(model, squad_part)), "| seed",
           _shown(figures(model, seed_part)))
     if args.cv:
-        models = cross_validate(table)
+        models = cross_validate(table, refuse_answerable=args.refuse_answerable)
         for part, name in ((squad_part, "SQuAD"), (seed_part, "seed")):
             pooled = _pooled(part, models)
             print(f"cross-validated by article: {name}", _shown(pooled))
+    if args.tradeoff:
+        print_tradeoff(table, squad_part, seed_part)
     if args.write:
         extra = {"fitted_on": {"squad_articles": len(set(squad_part.article)),
                                "squad_questions": len(squad_part.answerable),
                                "seed_questions": len(seed_part.answerable)},
-                 "refuse_answerable": REFUSE_ANSWERABLE, "c": C, "seed_weight": SEED_WEIGHT}
+                 "refuse_answerable": args.refuse_answerable, "c": C, "seed_weight": SEED_WEIGHT}
         WEIGHTS_FILE.write_text(json.dumps(to_dict(model, **extra), indent=2) + "\n",
                                 encoding="utf-8")
         print(f"wrote {WEIGHTS_FILE}")
     return 0
+
+
+TRADEOFF = (0.01, 0.025, 0.04, 0.05, 0.075, 0.10, 0.15, 0.20)
+
+
+def print_tradeoff(table: Table, squad_part: Table, seed_part: Table) -> None:
+    """Per share of answerable questions the threshold may refuse (`--refuse-answerable`),
+    the figures of each article answered by the models fitted without it, the threshold set
+    on those models' own training articles."""
+    models = cross_validate(table)
+    print("cross-validated by article, threshold set to refuse this share of the answerable "
+          "questions fitted on:")
+    print(f"  {'share':>6}  {'SQuAD hit@1':>11} {'ans.ref.':>9} {'unans.ref.':>10}   "
+          f"{'seed hit@1':>10} {'ans.ref.':>9} {'unans.ref.':>10}")
+    for share in TRADEOFF:
+        moved = {name: replace(model, threshold=threshold(
+                     model, table.of({name}, keep=False), share))
+                 for name, model in models.items()}
+        row = []
+        for part in (squad_part, seed_part):
+            pooled = _pooled(part, moved)
+            row.append(f"{pooled['hit@1']:>10.3f} {pooled['answerable refused']:>9.3f} "
+                       f"{pooled['unanswerable refused']:>10.3f}")
+        print(f"  {share:>6.3f}  {row[0]}    {row[1]}")
 
 
 def _pooled(table: Table, models: dict[str, AnswerModel]) -> dict[str, float]:

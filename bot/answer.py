@@ -39,7 +39,7 @@ class AnswerOptions:
     max_citations: int = 3
     max_quote_chars: int = 600
     context_depth: int = 3
-    candidates: int = 6  # the best by BM25 weighed sentence by sentence (more gain nothing)
+    candidates: int = 4  # the best by BM25 weighed sentence by sentence (more gain nothing)
     model: AnswerModel | None = None
 
 

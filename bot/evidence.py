@@ -14,12 +14,12 @@ import numpy as np
 import numpy.typing as npt
 
 from bot import sentences
-from bot.facts import FactKind, kinds_held
+from bot.facts import FactKind, held_besides, holds_unit, sentence_facts
 from bot.index import Hit, Index
 from bot.lexicon import Lexicon
 from bot.model import AnswerModel
 from bot.question import Query
-from bot.text import QueryTerm, english_typos, specificity, stem, zipf_frequency
+from bot.text import QueryTerm, english_typos, specificity, stem, tokenize, zipf_frequency
 
 FEATURES = (
     "bm25",  # the passage's score over the most the question's words can score
@@ -51,6 +51,9 @@ FEATURES = (
     "unknown_name",  # the question names something no passage names
     "context",  # the question was read with the one before it
     "negated",  # the question holds a negation ("not", "never")
+    "unit_in_sentence",  # its best sentence gives a fact in the unit asked ("what *date*")
+    "unit_in_passage",  # ...the passage does
+    "unit_missing",  # a unit is asked for and the passage gives no fact in it
 )
 TYPO_ZIPF = 2.0  # below this, a word English hardly knows is taken for a typo
 Floats = npt.NDArray[np.float64]
@@ -190,11 +193,17 @@ def _unknown_names(query: Query, index: Index) -> tuple[str, ...]:
     """Names the question uses that no passage holds ("Will Blinken meet *Wang Yi*?")."""
     found = []
     for name in query.names:
-        token = stem(name.casefold())
+        token = _name_token(name)
         if token in index or index.typos.correct(name.casefold()) is not None:
             continue
         found.append(name)
     return tuple(found)
+
+
+def _name_token(name: str) -> str:
+    """A name's token as the index reads it ("US" is the country's token, not "us")."""
+    found = tokenize(name)
+    return found[0] if len(found) == 1 else stem(name.casefold())
 
 
 def gather(query: Query, terms: Terms, index: Index, lexicon: Lexicon,
@@ -203,76 +212,132 @@ def gather(query: Query, terms: Terms, index: Index, lexicon: Lexicon,
     hits = index.search(terms.search, k=candidates)
     if not hits:
         return Evidence(query, terms, ())
-    weights = _weights(terms, index)
-    ideal = sum(w for w in weights.values()) * (index.k1 + 1) or 1.0
-    concepts = terms.concepts
-    total = sum(c.weight for c in concepts) or 1.0
-    asked = [c for c in concepts if c.asked]
-    total_rarity = sum(c.rarity for c in asked) or 1.0
-    unknown = sum(c.rarity for c in asked if not c.known) / total_rarity
-    known = [c for c in asked if c.known]
-    total_known = sum(c.weight for c in known) or 1.0
-    numbers = {c.token for c in asked if c.token.isdigit()}
-    asked_tokens = {c.token for c in asked}
-    bigrams = _ngrams(query, lexicon)
-    asked_words = frozenset(a.word for a in query.asked)
-    names = {t for t in (stem(n.casefold()) for n in query.names) if t in index}
-    said_stems = {stem(w) for w in query.words}
+    asked = _Asked.of(query, terms, index, lexicon)
     best = max(h.score for h in hits) or 1.0
     rows: list[list[float]] = []
     picked: list[tuple[int, frozenset[FactKind]]] = []
-    sentence_best: list[float] = []
     for rank, hit in enumerate(hits):
-        text = hit.passage.text
-        parsed = sentences.analysed(text) or (_EMPTY,)
-        sentence, score, held, window = _best_sentence(parsed, weights, index.k1)
-        chosen = parsed[sentence]
-        sentence_best.append(score)
-        own, matched = hit.in_text, hit.matched
-        coverage = by_synonym = heading = in_sentence_share = 0.0
-        missing_rare = missing_known = sentence_missing = 0.0
-        for c in concepts:
-            if c.token in own:
-                coverage += c.weight
-            elif not c.synonyms.isdisjoint(own):
-                by_synonym += c.weight
-            elif c.token in matched or not c.synonyms.isdisjoint(matched):
-                heading += c.weight
-            in_sentence = c.token in held or not c.synonyms.isdisjoint(held)
-            if in_sentence:
-                in_sentence_share += c.weight
-            if not c.asked:
-                continue
-            if c.token not in matched and c.synonyms.isdisjoint(matched):
-                missing_rare += c.rarity
-                if c.known:
-                    missing_known += c.weight
-            if c.known and not in_sentence:
-                sentence_missing += c.weight
-        kinds = kinds_held(text, lexicon, asked_tokens) if query.kind is not None \
-            else frozenset()
-        kind_in_sentence = query.kind is not None and query.kind in _sentence_kinds(
-            text, sentence, lexicon, asked_tokens)
-        in_passage = query.kind is not None and query.kind in kinds
-        rows.append([
-            hit.score / ideal, hit.score / best, score / ideal, 0.0, coverage / total,
-            by_synonym / total, heading / total, in_sentence_share / total,
-            missing_rare / total_rarity, missing_known / total_known,
-            sentence_missing / total_known, float(not numbers <= matched),
-            float(not names <= matched), _opposite(said_stems, chosen, lexicon),
-            _pairs_held(terms.pairs, chosen), _ngrams_held(bigrams, chosen),
-            _exact(asked_words, chosen), _proximity(asked_tokens, parsed),
-            window / ideal, float(kind_in_sentence),
-            float(in_passage), float(query.kind is not None and not in_passage),
-            1.0 / (rank + 1), float(hit.passage.paragraph == 1), float(sentence == 0), unknown,
-            float(bool(terms.unknown_names)), float(terms.context), float(query.negated),
-        ])
+        row, sentence, kinds = _row(hit, rank, best, asked, lexicon)
+        rows.append(row)
         picked.append((sentence, kinds))
-    top_sentence = max(sentence_best) or 1.0
     matrix = np.array(rows, dtype=np.float64)
-    matrix[:, 3] = np.array(sentence_best) / top_sentence
+    top_sentence = matrix[:, _SENTENCE].max() or 1.0
+    matrix[:, _SENTENCE_REL] = matrix[:, _SENTENCE] / top_sentence
     return Evidence(query, terms, tuple(
         Candidate(hit, matrix[i], picked[i][0], picked[i][1]) for i, hit in enumerate(hits)))
+
+
+_SENTENCE = FEATURES.index("sentence")
+_SENTENCE_REL = FEATURES.index("sentence_rel")
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What the evidence of every candidate is weighed against: the question's concepts and
+    their totals, worked out once per question."""
+
+    query: Query
+    terms: Terms
+    weights: dict[str, float]  # each searched token's idf times its weight in the question
+    k1: float
+    ideal: float  # the most the question's words can score
+    total: float
+    total_rarity: float
+    total_known: float
+    unknown: float
+    numbers: frozenset[str]
+    names: frozenset[str]
+    tokens: frozenset[str]
+    words: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
+    opposed: tuple[str, ...]  # its words' stems that have opposites
+
+    @classmethod
+    def of(cls, query: Query, terms: Terms, index: Index, lexicon: Lexicon) -> _Asked:
+        weights = _weights(terms, index)
+        concepts = terms.concepts
+        asked = [c for c in concepts if c.asked]
+        total_rarity = sum(c.rarity for c in asked) or 1.0
+        opposites = lexicon.opposites
+        return cls(
+            query=query, terms=terms, weights=weights, k1=index.k1,
+            ideal=sum(weights.values()) * (index.k1 + 1) or 1.0,
+            total=sum(c.weight for c in concepts) or 1.0,
+            total_rarity=total_rarity,
+            total_known=sum(c.weight for c in asked if c.known) or 1.0,
+            unknown=sum(c.rarity for c in asked if not c.known) / total_rarity,
+            numbers=frozenset(c.token for c in asked if c.token.isdigit()),
+            names=frozenset(t for t in (_name_token(n) for n in query.names) if t in index),
+            tokens=frozenset(c.token for c in asked),
+            words=frozenset(a.word for a in query.asked),
+            bigrams=_ngrams(query, lexicon),
+            opposed=tuple(dict.fromkeys(w for w in (stem(w) for w in query.words)
+                                        if w in opposites)),
+        )
+
+
+def _row(hit: Hit, rank: int, best: float, asked: _Asked,
+         lexicon: Lexicon) -> tuple[list[float], int, frozenset[FactKind]]:
+    """A candidate's row of evidence (`FEATURES`; `sentence_rel` is filled in by `gather`),
+    its best sentence and the kinds of fact it holds."""
+    text = hit.passage.text
+    query, terms = asked.query, asked.terms
+    parsed = sentences.analysed(text) or (_EMPTY,)
+    sentence, score, window = _best_sentence(parsed, asked.weights, asked.k1)
+    chosen = parsed[sentence]
+    held = chosen.token_set
+    own, matched = hit.in_text, hit.matched
+    coverage = by_synonym = heading = in_sentence_share = 0.0
+    missing_rare = missing_known = sentence_missing = 0.0
+    for c in terms.concepts:
+        synonyms = c.synonyms
+        if c.token in own:
+            coverage += c.weight
+        elif synonyms and not synonyms.isdisjoint(own):
+            by_synonym += c.weight
+        elif c.token in matched or (synonyms and not synonyms.isdisjoint(matched)):
+            heading += c.weight
+        in_sentence = c.token in held or bool(synonyms and not synonyms.isdisjoint(held))
+        if in_sentence:
+            in_sentence_share += c.weight
+        if not c.asked:
+            continue
+        if c.token not in matched and (not synonyms or synonyms.isdisjoint(matched)):
+            missing_rare += c.rarity
+            if c.known:
+                missing_known += c.weight
+        if c.known and not in_sentence:
+            sentence_missing += c.weight
+    kind = query.kind
+    kinds: frozenset[FactKind] = frozenset()
+    kind_in_sentence = in_passage = False
+    if kind is not None and parsed[0].words:
+        inventories = sentence_facts(text, lexicon)
+        kinds = held_besides(inventories, asked.tokens)
+        in_passage = kind in kinds
+        kind_in_sentence = in_passage and kind in held_besides(
+            inventories[sentence : sentence + 1], asked.tokens)
+    unit_sentence = unit_passage = False
+    if query.unit is not None and parsed[0].words:
+        by_sentence = holds_unit(text, query.unit, query.counted, lexicon)
+        unit_sentence, unit_passage = by_sentence[sentence], any(by_sentence)
+    ideal, total, total_known = asked.ideal, asked.total, asked.total_known
+    row = [
+        hit.score / ideal, hit.score / best, score / ideal, 0.0, coverage / total,
+        by_synonym / total, heading / total, in_sentence_share / total,
+        missing_rare / asked.total_rarity, missing_known / total_known,
+        sentence_missing / total_known, float(not asked.numbers <= matched),
+        float(not asked.names <= matched), _opposite(asked.opposed, chosen, lexicon),
+        _pairs_held(terms.pairs, chosen), _ngrams_held(asked.bigrams, chosen),
+        _exact(asked.words, chosen), _proximity(asked.tokens, parsed),
+        window / ideal, float(kind_in_sentence), float(in_passage),
+        float(kind is not None and not in_passage), 1.0 / (rank + 1),
+        float(hit.passage.paragraph == 1), float(sentence == 0), asked.unknown,
+        float(bool(terms.unknown_names)), float(terms.context), float(query.negated),
+        float(unit_sentence), float(unit_passage),
+        float(query.unit is not None and not unit_passage),
+    ]
+    return row, sentence, kinds
 
 
 def _weights(terms: Terms, index: Index) -> dict[str, float]:
@@ -288,47 +353,46 @@ _EMPTY = sentences.Sentence((), ())
 
 
 def _best_sentence(parsed: Sequence[sentences.Sentence], weights: dict[str, float],
-                   k1: float) -> tuple[int, float, frozenset[str], float]:
+                   k1: float) -> tuple[int, float, float]:
     """The sentence that scores best for the question (BM25 with the passages' idf, no length
-    normalisation: a sentence is a sentence), its score and its tokens the question asks; and
-    the best score of two neighbouring sentences."""
-    best, best_score, best_tokens = 0, -1.0, frozenset[str]()
+    normalisation: a sentence is a sentence) and its score; and the best score of two
+    neighbouring sentences."""
+    best, best_score = 0, -1.0
     window = previous = 0.0
+    saturation = k1 + 1
     for i, sentence in enumerate(parsed):
+        held, tokens = sentence.token_set, sentence.tokens
         score = 0.0
-        counts: dict[str, int] = {}
-        for token in sentence.tokens:
-            if token in weights:
-                counts[token] = counts.get(token, 0) + 1
-        for token, tf in counts.items():
-            score += weights[token] * tf * (k1 + 1) / (tf + k1)
+        for token, weight in weights.items():
+            if token in held:
+                tf = tokens.count(token)
+                score += weight * tf * saturation / (tf + k1)
         if score > best_score:
-            best, best_score, best_tokens = i, score, frozenset(counts)
+            best, best_score = i, score
         window, previous = max(window, previous + score), score
-    return best, max(best_score, 0.0), best_tokens, max(window, best_score, 0.0)
+    return best, max(best_score, 0.0), max(window, best_score, 0.0)
 
 
-def _opposite(said: set[str], sentence: sentences.Sentence, lexicon: Lexicon) -> float:
+def _opposite(wanted: Sequence[str], sentence: sentences.Sentence, lexicon: Lexicon) -> float:
     """Whether the sentence holds the opposite of a word of the question, and not the word."""
-    opposites = lexicon.opposites
-    wanted = [w for w in said if w in opposites]
     if not wanted:
         return 0.0
+    opposites = lexicon.opposites
     held = sentence.stems
     return float(any(w not in held and not opposites[w].isdisjoint(held) for w in wanted))
 
 
-def _proximity(asked: set[str], parsed: Sequence[sentences.Sentence]) -> float:
+def _proximity(asked: frozenset[str], parsed: Sequence[sentences.Sentence]) -> float:
     """The question's words the passage holds, over the length of the shortest run of its
     tokens that holds them all (1: side by side)."""
     # Only the places of the asked words matter: the window slides over those.
     places: list[tuple[int, str]] = []
     at = 0
     for sentence in parsed:
-        for token in sentence.tokens:
-            if token in asked:
-                places.append((at, token))
-            at += 1
+        tokens = sentence.tokens
+        if not asked.isdisjoint(sentence.token_set):
+            places.extend((at + i, token) for i, token in enumerate(tokens) if token in asked)
+        at += len(tokens)
     wanted = len({token for _, token in places})
     if wanted < 2:
         return 0.0
@@ -349,7 +413,7 @@ def _proximity(asked: set[str], parsed: Sequence[sentences.Sentence]) -> float:
 def _exact(asked: frozenset[str], sentence: sentences.Sentence) -> float:
     if not asked:
         return 0.0
-    return len(asked.intersection(sentence.words)) / len(asked)
+    return len(asked & sentence.word_set) / len(asked)
 
 
 def _ngrams(query: Query, lexicon: Lexicon) -> frozenset[tuple[str, str]]:
@@ -360,20 +424,30 @@ def _ngrams(query: Query, lexicon: Lexicon) -> frozenset[tuple[str, str]]:
 def _ngrams_held(ngrams: frozenset[tuple[str, str]], sentence: sentences.Sentence) -> float:
     if not ngrams:
         return 0.0
-    return len(ngrams.intersection(pairwise(sentence.words))) / len(ngrams)
-
-
-def _sentence_kinds(text: str, sentence: int, lexicon: Lexicon,
-                    asked: set[str]) -> frozenset[FactKind]:
-    found = sentences.spans(text)
-    if not found:
-        return frozenset()
-    start, end = found[min(sentence, len(found) - 1)]
-    return kinds_held(text[start:end], lexicon, asked)
+    words = sentence.word_set
+    found = sum(1 for a, b in ngrams if a in words and b in words
+                and _side_by_side(sentence.words, a, b))
+    return found / len(ngrams)
 
 
 def _pairs_held(pairs: tuple[tuple[str, str], ...], sentence: sentences.Sentence) -> float:
     if not pairs:
         return 0.0
-    adjacent = set(pairwise(sentence.tokens))
-    return sum(1 for pair in pairs if pair in adjacent) / len(pairs)
+    held = sentence.token_set
+    found = sum(1 for a, b in pairs if a in held and b in held
+                and _side_by_side(sentence.tokens, a, b))
+    return found / len(pairs)
+
+
+def _side_by_side(items: tuple[str, ...], first: str, second: str) -> bool:
+    """Whether `second` follows `first` somewhere in `items` (which holds `first`)."""
+    at = items.index(first)
+    last = len(items) - 1
+    while at < last:
+        if items[at + 1] == second:
+            return True
+        try:
+            at = items.index(first, at + 1)
+        except ValueError:
+            return False
+    return False

@@ -12,12 +12,13 @@ scan of the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from enum import Enum
 from functools import lru_cache
 
-from bot.lexicon import Lexicon, general
-from bot.text import stem
+from bot.lexicon import NUMBER, Lexicon, general
+from bot.sentences import ANALYSED, Sentence, analysed
+from bot.text import stem, word_reading
 
 
 class FactKind(Enum):
@@ -36,44 +37,62 @@ _QUOTED = re.compile(r"[\"“][^\"”]{30,}[\"”]")
 _MONTHS_AND_DAYS = frozenset(
     "January February March April May June July August September October November December "
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday I".split())
-# Punctuation, as spaces: splitting on them gives a passage's words several times faster than
-# a \w+ regex.
-_SEPARATORS = str.maketrans({c: " " for c in (
-    "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~\u00a0\u00ab\u00bb\u00b7\u2010\u2011\u2012\u2013\u2014"
-    "\u2015\u2018\u2019\u201a\u201c\u201d\u201e\u2026\u2032\u2033")})
 _CURRENCY = frozenset("$£€¥")
+
+
+Inventory = tuple[tuple[FactKind, frozenset[str]], ...]
 
 
 def kinds_held(text: str, lexicon: Lexicon | None = None,
                asked: Container[str] = ()) -> frozenset[FactKind]:
     """The kinds of fact `text` holds besides the words `asked` (a question's tokens): "When
     did the war of 1812 end?" is not answered by "1812", nor "Who founded Rome?" by "Rome"."""
+    return held_besides(sentence_facts(text, lexicon or general()), asked)
+
+
+def held_besides(inventories: Iterable[Inventory], asked: Container[str]) -> frozenset[FactKind]:
+    """The kinds the `inventories` (of sentences) show by a token not among `asked`."""
     found: set[FactKind] = set()
-    for kind, shown_by in _inventory(text, lexicon or general()):
-        if any(token not in asked for token in shown_by):
-            found.add(kind)
+    for inventory in inventories:
+        for kind, shown_by in inventory:
+            if kind not in found and any(token not in asked for token in shown_by):
+                found.add(kind)
     return frozenset(found)
 
 
-@lru_cache(maxsize=8192)
-def _inventory(text: str, lexicon: Lexicon) -> tuple[tuple[FactKind, frozenset[str]], ...]:
-    """What in `text` shows each kind of fact it holds, as tokens (a kind shown only by the
-    question's own words is not held): read once per text, as passages come back."""
+@lru_cache(maxsize=ANALYSED)
+def sentence_facts(text: str, lexicon: Lexicon) -> tuple[Inventory, ...]:
+    """What in each sentence of `text` (`sentences.analysed`) shows each kind of fact it holds,
+    as tokens (a kind shown only by the question's own words is not held): read once per
+    text, as passages come back."""
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)] \
+        if "\"" in text or "“" in text else []
+    return tuple(_inventory(text, sentence, lexicon, quoted) for sentence in analysed(text))
+
+
+def _inventory(text: str, sentence: Sentence, lexicon: Lexicon,
+               quoted: list[tuple[int, int]]) -> Inventory:
     shown: dict[FactKind, set[str]] = {}
     holds = lexicon.holds
-    for word in set(text.lower().translate(_SEPARATORS).split()):
-        if word in holds:
-            shown.setdefault(FactKind(holds[word]), set()).add(stem(word))
-    for number in _NUMBER.finditer(text):
-        kind = FactKind.TIME if _is_time(text, number) else FactKind.QUANTITY
-        shown.setdefault(kind, set()).add(number.group())
-    names = _names(text)
+    for word in sentence.word_set:
+        shows = holds.get(word)
+        if shows is not None:
+            shown.setdefault(_KINDS[shows], set()).add(stem(word))
+    part = text[sentence.start : sentence.end]
+    if any(w[:1].isdigit() for w in sentence.words):
+        for number in _NUMBER.finditer(part):
+            shown.setdefault(FactKind.TIME if _is_time(part, number) else FactKind.QUANTITY,
+                             set()).add(number.group())
+    names = _names(part)
     if names:
         shown.setdefault(FactKind.PERSON, set()).update(names)
         shown.setdefault(FactKind.PLACE, set()).update(names)
-    if ("\"" in text or "“" in text) and _QUOTED.search(text):
+    if any(start < sentence.end and end > sentence.start for start, end in quoted):
         shown.setdefault(FactKind.SPEECH, set()).add("")
     return tuple((kind, frozenset(tokens)) for kind, tokens in shown.items())
+
+
+_KINDS = {kind.value: kind for kind in FactKind}
 
 
 def _is_time(text: str, number: re.Match[str]) -> bool:
@@ -103,12 +122,90 @@ def _names(text: str) -> set[str]:
     return found
 
 
-_BITS = {kind: 1 << i for i, kind in enumerate(FactKind)}
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
+_DECADE = re.compile(r"\d+s")
+_CURRENCY_BEFORE = re.compile(r"[$£€¥]\s?\d")
+_PERCENT_AFTER = re.compile(r"\d\s?%")
+_CLOCK = re.compile(r"\b\d{1,2}:\d\d\b")
+_YEAR_UNITS = frozenset({"year", "decade", "century"})
 
 
-def passage_facts(text: str) -> int:
-    """`kinds_held`, one bit per kind (kept for the index, which records it per passage)."""
-    bits = 0
-    for kind in kinds_held(text):
-        bits |= _BITS[kind]
-    return bits
+def units_held(text: str, lexicon: Lexicon | None = None) -> tuple[frozenset[str], ...]:
+    """The units (`lexicon.UNITS`) in which each sentence of `text` (`sentences.analysed`)
+    gives a fact: by the patterns of units.txt over its words, and by its text: years, clock
+    times, currency signs and percent signs."""
+    return _units(text, lexicon or general())
+
+
+@lru_cache(maxsize=ANALYSED)
+def _units(text: str, lexicon: Lexicon) -> tuple[frozenset[str], ...]:
+    return tuple(_sentence_units(text[s.start : s.end], s.words, lexicon)
+                 for s in analysed(text))
+
+
+def _sentence_units(text: str, words: tuple[str, ...], lexicon: Lexicon) -> frozenset[str]:
+    found = lexicon.units.find_all(number_words(words, lexicon))
+    if any(c.isdigit() for c in text):
+        if _CLOCK.search(text):
+            found.add("clock")
+        if ("$" in text or "£" in text or "€" in text or "¥" in text) \
+                and _CURRENCY_BEFORE.search(text):
+            found.add("money")
+        if "%" in text and _PERCENT_AFTER.search(text):
+            found.add("percent")
+        if any(_is_time(text, number) and ":" not in number.group()
+               for number in _NUMBER.finditer(text)):
+            found |= _YEAR_UNITS
+    return frozenset(found)
+
+
+def holds_unit(text: str, unit: str, counted: frozenset[str],
+               lexicon: Lexicon | None = None) -> tuple[bool, ...]:
+    """Whether each sentence of `text` gives a fact in `unit`; for a count, a number of the
+    thing `counted`, or any number when the question does not say what is counted."""
+    lexicon = lexicon or general()
+    if unit == "count":
+        return tuple(counts(s.words, counted, lexicon) for s in analysed(text))
+    return tuple(unit in held for held in _units(text, lexicon))
+
+
+def number_words(words: tuple[str, ...], lexicon: Lexicon) -> list[str]:
+    """`words` with each number (digits, "18th", number words, "5 million", "1,200" read as
+    two words) as one `NUMBER`, and "1990s" as `NUMBER` "s"."""
+    out: list[str] = []
+    numbers = lexicon.numbers
+    for word in words:
+        if word[:1].isdigit():
+            if word.isdigit() or _ORDINAL.fullmatch(word):
+                if not out or out[-1] != NUMBER:
+                    out.append(NUMBER)
+                continue
+            if _DECADE.fullmatch(word):
+                out.extend((NUMBER, "s"))
+                continue
+        elif word in numbers:
+            if not out or out[-1] != NUMBER:
+                out.append(NUMBER)
+            continue
+        out.append(word)
+    return out
+
+
+COUNT_REACH = 3  # a number counts a thing when at most this many words stand between them
+
+
+def counts(words: tuple[str, ...], counted: frozenset[str], lexicon: Lexicon) -> bool:
+    """Whether the sentence of `words` gives a number of the thing `counted` (its stems):
+    "how many *goals*" is answered by "scored 3 *goals*" or "3 late *goals*"."""
+    read = number_words(words, lexicon)
+    if not counted:
+        return NUMBER in read
+    since = COUNT_REACH + 1
+    for word in read:
+        if word == NUMBER:
+            since = 0
+            continue
+        since += 1
+        if since <= COUNT_REACH + 1 and word_reading(word)[1] in counted:
+            return True
+    return False

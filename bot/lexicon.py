@@ -7,7 +7,7 @@ line (`bot.vocabulary`), compiled into lookups that cost a question a few dictio
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +22,11 @@ SMALL_TALK = frozenset({"greeting", "thanks", "acknowledgement", "farewell", "we
                         "identity", "abilities"})
 # Small talk that may open a question without asking anything: "ok, so why…", "thanks! and…".
 FILLER_TALK = frozenset({"greeting", "thanks", "acknowledgement"})
+# The units an answer may be asked in (unit_cues.txt) and a passage may give (units.txt).
+UNITS = frozenset({"date", "day", "month", "year", "decade", "century", "clock", "duration",
+                   "age", "money", "percent", "distance", "size", "mass", "temperature",
+                   "speed", "count"})
+NUMBER = "0"  # what stands for any number in a pattern of units.txt
 KNOWLEDGE_SYNONYMS = SYNONYMS_FILE  # the knowledge folder's own vocabulary, at its top
 GAP = 4  # how many words `...` in a cue pattern stands for, at most
 
@@ -61,7 +66,7 @@ class Rewrites:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Synonyms:
     """Equivalent terms, as stems: each single word's equivalents, and the phrases (runs of
     stems) whose presence in a question adds theirs."""
@@ -100,45 +105,105 @@ class Synonyms:
         found: set[str] = set()
         if not self.phrases:
             return found
-        for term, extra in self.phrases.items():
-            n = len(term)
-            if any(tuple(tokens[i : i + n]) == term for i in range(len(tokens) - n + 1)):
-                found |= extra
+        lengths = self._lengths
+        phrases = self.phrases
+        for i, token in enumerate(tokens):
+            for n in lengths.get(token, ()):
+                extra = phrases.get(tuple(tokens[i : i + n]))
+                if extra is not None:
+                    found |= extra
         return found
+
+    @property
+    def _lengths(self) -> Mapping[str, tuple[int, ...]]:
+        return _phrase_lengths(self)
+
+
+@lru_cache(maxsize=16)
+def _phrase_lengths(synonyms: Synonyms) -> dict[str, tuple[int, ...]]:
+    """The lengths of the synonym phrases that open with each token, worked out once."""
+    found: dict[str, set[int]] = {}
+    for term in synonyms.phrases:
+        found.setdefault(term[0], set()).add(len(term))
+    return {token: tuple(sorted(lengths)) for token, lengths in found.items()}
 
 
 class Cues:
     """Patterns of words that say what kind of thing a question asks for, or a passage holds.
-    `find` returns the kind of the match that starts first (then the longest), scanning each
-    position against the few patterns that open with its word: linear in the text's length."""
+    `find` returns the kind of the match that starts first (then the longest pattern, then the
+    one listed first). The patterns are a trie of words: each position of the text walks down
+    it, trying only the patterns that go on with the words there, so a text costs a few
+    dictionary reads a word."""
 
     def __init__(self, rules: Iterable[tuple[Phrase, str]]) -> None:
-        table: dict[str, list[tuple[Phrase, str]]] = {}
-        for pattern, kind in rules:
-            table.setdefault(pattern[0], []).append((pattern, kind))
-        self._table = {first: sorted(found, key=lambda r: -len(r[0]))
-                       for first, found in table.items()}
+        self._root: _Node = {}
+        for order, (pattern, kind) in enumerate(rules):
+            node = self._root
+            for word in pattern:
+                child = node.get(word)
+                if not isinstance(child, dict):
+                    child = node[word] = {}
+                node = child
+            ends = node.setdefault(_END, [])
+            assert isinstance(ends, list)
+            ends.append((-len(pattern), order, kind))
+
+    def __bool__(self) -> bool:
+        return bool(self._root)
 
     def find(self, words: Sequence[str]) -> str | None:
+        found = self.match(words)
+        return found[0] if found else None
+
+    def match(self, words: Sequence[str]) -> tuple[str, int] | None:
+        """The kind of the first match and where it ends (the first word after it)."""
+        root = self._root
         for i, word in enumerate(words):
-            for pattern, kind in self._table.get(word, ()):
-                if _matches(pattern, words, i):
-                    return kind
+            if word not in root:
+                continue
+            best: tuple[int, int, str, int] | None = None
+            for rank, order, kind, end in _walk(root, words, i):
+                if best is None or (rank, order) < best[:2]:
+                    best = (rank, order, kind, end)
+            if best is not None:
+                return best[2], best[3]
         return None
 
+    def find_all(self, words: Sequence[str]) -> set[str]:
+        """The kinds of every match anywhere in `words`."""
+        root = self._root
+        return {kind for i, word in enumerate(words) if word in root
+                for _, _, kind, _ in _walk(root, words, i)}
 
-def _matches(pattern: Phrase, words: Sequence[str], at: int) -> bool:
-    """Whether `pattern` matches `words` from `at`: `*` is any one word, `...` up to `GAP`
-    words. Each pattern holds at most a few wildcards, so this is bounded per position."""
-    if not pattern:
-        return True
-    head, rest = pattern[0], pattern[1:]
-    if head == "...":
-        return any(_matches(rest, words, at + skip)
-                   for skip in range(min(GAP, len(words) - at) + 1))
-    if at >= len(words) or (head != "*" and words[at] != head):
-        return False
-    return _matches(rest, words, at + 1)
+
+_END = ""  # the key under which a trie node lists the patterns that end there
+_Node = dict[str, "_Node | list[tuple[int, int, str]]"]
+
+
+def _walk(node: _Node, words: Sequence[str], at: int) -> list[tuple[int, int, str, int]]:
+    """The patterns under `node` that match `words` from `at`, with where each match ends: `*`
+    is any one word, `...` up to `GAP` words. A pattern holds at most a few wildcards, so this
+    is bounded per position."""
+    found: list[tuple[int, int, str, int]] = []
+    stack = [(node, at)]
+    n = len(words)
+    while stack:
+        here, i = stack.pop()
+        ends = here.get(_END)
+        if ends is not None:
+            assert isinstance(ends, list)
+            found.extend((rank, order, kind, i) for rank, order, kind in ends)
+        if i < n:
+            for key in (words[i], "*"):
+                child = here.get(key)
+                if child is not None:
+                    assert isinstance(child, dict)
+                    stack.append((child, i + 1))
+        gap = here.get("...")
+        if gap is not None:
+            assert isinstance(gap, dict)
+            stack.extend((gap, i + skip) for skip in range(min(GAP, n - i) + 1))
+    return found
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -154,6 +219,9 @@ class Lexicon:
     holds: Mapping[str, str]  # a word of a passage -> the kind of fact it shows
     intents: Mapping[str, frozenset[Phrase]]  # intents.txt: kind -> its phrases
     opposites: Mapping[str, frozenset[str]]  # a word's stem -> its opposites' stems
+    unit_asks: Cues = field(default_factory=lambda: Cues(()))  # unit_cues.txt
+    units: Cues = field(default_factory=lambda: Cues(()))  # units.txt, numbers read as `NUMBER`
+    numbers: frozenset[str] = frozenset()  # number words ("five", "million")
     source: tuple[str, ...] = ()  # the files it was read from
     small_talk: Mapping[Phrase, str] = field(default_factory=dict)  # smalltalk.txt: -> its kind
 
@@ -165,9 +233,8 @@ class Lexicon:
         one_way = [(left, rule.right) for rule in rules if rule.one_way for left in rule.left]
         groups = [rule.left for rule in rules if not rule.one_way]
         rewrites = Rewrites([*_one_way(one_way), *self.rewrites.rules], by_stem=True)
-        return Lexicon(self.synonyms.merged(Synonyms.of(groups)), self.shorthand, rewrites,
-                       self.question_words, self.asks, self.holds, self.intents,
-                       self.opposites, (*self.source, source), self.small_talk)
+        return replace(self, synonyms=self.synonyms.merged(Synonyms.of(groups)),
+                       rewrites=rewrites, source=(*self.source, source))
 
     def phrases(self, intent: str) -> frozenset[Phrase]:
         return self.intents.get(intent, frozenset())
@@ -204,6 +271,8 @@ def general(folder: Path = LEXICON_DIR) -> Lexicon:
         folder / "smalltalk.txt", targets=SMALL_TALK) for phrase in rule.left}
     intents.setdefault("filler", set()).update(
         phrase for phrase, kind in small_talk.items() if kind in FILLER_TALK)
+    unit_asks = read_rules(folder / "unit_cues.txt", patterns=True, targets=UNITS)
+    units = read_rules(folder / "units.txt", patterns=True, targets=UNITS | {"number"})
     return Lexicon(
         synonyms=Synonyms.of(rule.left for rule in [*synonyms, *phrases] if not rule.one_way),
         shorthand=Rewrites(_rewrite_pairs(shorthand), by_stem=False),
@@ -213,9 +282,15 @@ def general(folder: Path = LEXICON_DIR) -> Lexicon:
         holds={" ".join(left): rule.right[0][0] for rule in holds for left in rule.left},
         intents={kind: frozenset(phrases) for kind, phrases in intents.items()},
         opposites={word: frozenset(found) for word, found in opposites.items()},
+        unit_asks=Cues((left, rule.right[0][0]) for rule in unit_asks for left in rule.left),
+        units=Cues((left, " ".join(unit)) for rule in units if rule.right != (("number",),)
+                   for left in rule.left for unit in rule.right),
+        numbers=frozenset(" ".join(left) for rule in units if rule.right == (("number",),)
+                          for left in rule.left),
         source=tuple(str(folder / name) for name in (
             "synonyms.txt", "phrases.txt", "shorthand.txt", "cues.txt", "facts.txt",
-            "intents.txt", "antonyms.txt", "question_words.txt", "smalltalk.txt")),
+            "intents.txt", "antonyms.txt", "question_words.txt", "smalltalk.txt",
+            "unit_cues.txt", "units.txt")),
         small_talk=small_talk,
     )
 

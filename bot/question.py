@@ -58,6 +58,8 @@ class Query:
     names_the_text: bool  # "the *article*", "this *story*"
     negated: bool  # "which city did *not*...": a passage sharing its words may say the opposite
     context: tuple[Query, ...] = ()
+    unit: str | None = None  # the unit of the answer asked for ("what *date*", "how *old*")
+    counted: frozenset[str] = frozenset()  # the stems of what "how many..." counts
 
     @property
     def has_content(self) -> bool:
@@ -122,6 +124,7 @@ def _read(question: str, lexicon: Lexicon) -> Query:
     core = _without_fillers(said, lexicon)
     asked = _asked(said, lexicon)
     kind = lexicon.asks.find(said)
+    unit, counted = _unit(said, lexicon)
     text_words = lexicon.phrases("text")
     names_the_text = any((w,) in text_words for w in said) or _has_phrase(said, text_words)
     intent = Intent.QUESTION
@@ -146,7 +149,29 @@ def _read(question: str, lexicon: Lexicon) -> Query:
         yes_no=bool(core) and (core[0],) in lexicon.phrases("yesno"),
         names_the_text=names_the_text,
         negated=any((w,) in lexicon.phrases("negation") for w in said),
+        unit=unit, counted=counted,
     )
+
+
+COUNTED_WORDS = 3  # "how many *total volumes*...": the content words that name what is counted
+
+
+def _unit(said: Sequence[str], lexicon: Lexicon) -> tuple[str | None, frozenset[str]]:
+    """The unit of the answer asked for, and for a count, the stems of what is counted: the
+    content words right after "how many" ("how many *Huguenots* were killed")."""
+    found = lexicon.unit_asks.match(said)
+    if found is None:
+        return None, frozenset()
+    unit, end = found
+    if unit != "count":
+        return unit, frozenset()
+    counted: list[str] = []
+    for word in said[end : end + COUNTED_WORDS]:
+        token, word_stem = word_reading(word)
+        if not token or word in lexicon.question_words:
+            break
+        counted.append(word_stem)
+    return unit, frozenset(counted)
 
 
 def _asked(said: Sequence[str], lexicon: Lexicon) -> list[Asked]:
@@ -180,9 +205,20 @@ def _asks_for_overview(said: Sequence[str], asked: Sequence[Asked], lexicon: Lex
 
 
 def _has_phrase(said: Sequence[str], phrases: frozenset[Phrase]) -> bool:
-    longest = max((len(p) for p in phrases), default=0)
+    lengths = _lengths_by_first_word(phrases)
     return any(tuple(said[i : i + n]) in phrases
-               for i in range(len(said)) for n in range(1, longest + 1))
+               for i, word in enumerate(said) for n in lengths.get(word, ()))
+
+
+@lru_cache(maxsize=64)
+def _lengths_by_first_word(phrases: frozenset[Phrase]) -> dict[str, tuple[int, ...]]:
+    """The lengths of the phrases that open with each word (a lexicon's phrase sets are few
+    and live as long as it does: each is indexed once)."""
+    found: dict[str, set[int]] = {}
+    for phrase in phrases:
+        if phrase:
+            found.setdefault(phrase[0], set()).add(len(phrase))
+    return {word: tuple(sorted(lengths)) for word, lengths in found.items()}
 
 
 def _leans(said: Sequence[str], core: Sequence[str], asked: Sequence[Asked],

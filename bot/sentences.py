@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import NamedTuple
+from operator import itemgetter
 
-from bot.text import sentence_words, word_reading
+from bot.text import READINGS, sentence_words, word_reading
 
 # Possessive quantifiers and the look-behind (each run of stops is tried once, from its start)
 # keep the scan linear whatever the text holds.
@@ -50,25 +50,48 @@ def spans(text: str) -> tuple[Span, ...]:
     return tuple(out)
 
 
-class Sentence(NamedTuple):
-    """A sentence's words (case-folded, stopwords kept) and its tokens (as the index's
-    tokenizer gives them)."""
+class Sentence:
+    """A sentence of a passage, read once: where it is (`start`, `end` in the passage's text),
+    its words (case-folded, stopwords kept) and its tokens (as the index's tokenizer gives
+    them), with the sets of both that the evidence looks things up in, and the stems of its
+    words (worked out when first asked: seldom)."""
 
-    words: tuple[str, ...]
-    tokens: tuple[str, ...]
+    __slots__ = ("_stems", "end", "start", "token_set", "tokens", "word_set", "words")
+
+    def __init__(self, words: tuple[str, ...], tokens: tuple[str, ...], start: int = 0,
+                 end: int = 0) -> None:
+        self.start, self.end = start, end
+        self.words, self.tokens = words, tokens
+        self.token_set = frozenset(tokens)
+        self.word_set = frozenset(words)
+        self._stems: frozenset[str] | None = None
 
     @property
     def stems(self) -> frozenset[str]:
-        """The stems of all its words, stopwords too (worked out when asked: seldom)."""
-        return frozenset(word_reading(w)[1] for w in self.words)
+        """The stems of all its words, stopwords too."""
+        if self._stems is None:
+            self._stems = frozenset(word_reading(w)[1] for w in self.words)
+        return self._stems
 
 
-@lru_cache(maxsize=8192)
+ANALYSED = 8192  # passages whose reading is kept (a question reads about six)
+
+
+@lru_cache(maxsize=ANALYSED)
 def analysed(text: str) -> tuple[Sentence, ...]:
     """Each sentence of `text`, read once (passages come back: their reading is kept)."""
-    return tuple(Sentence(tuple(found), tuple(token for token, _ in map(word_reading, found)
-                                              if token))
-                 for found in sentence_words(text, spans(text)))
+    found = spans(text)
+    out = []
+    for (start, end), said in zip(found, sentence_words(text, found), strict=True):
+        readings = list(map(READINGS.get, said))  # most words were read before
+        if None in readings:
+            readings = [r or word_reading(w) for r, w in zip(readings, said, strict=True)]
+        tokens = tuple(filter(None, map(_TOKEN, readings)))  # type: ignore[arg-type]
+        out.append(Sentence(tuple(said), tokens, start, end))
+    return tuple(out)
+
+
+_TOKEN = itemgetter(0)
 
 
 def tokens(text: str) -> tuple[tuple[str, ...], ...]:

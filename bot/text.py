@@ -56,10 +56,16 @@ def words(text: str) -> list[str]:
 def sentence_words(text: str, spans: Iterable[tuple[int, int]]) -> list[list[str]]:
     """`words` of each span of `text`, read in one pass when the text needs no normalising
     (plain ASCII naming no country): the same words, at half the cost."""
-    if text.isascii() and normalize(text) == text:
+    if text.isascii() and not _may_name_the_country(text):
         lower = text.lower()
         return [_WORD.findall(lower, start, end) for start, end in spans]
     return [words(text[start:end]) for start, end in spans]
+
+
+def _may_name_the_country(text: str) -> bool:
+    """Whether `_COUNTRY` may match: each of its forms holds one of these (a few substring
+    tests, where the pattern would scan the whole text)."""
+    return "US" in text or "U.S" in text or "United" in text or "America" in text
 
 
 def tokens_of(found: Iterable[str]) -> list[str]:
@@ -70,20 +76,21 @@ def tokens_of(found: Iterable[str]) -> list[str]:
 def word_reading(word: str) -> tuple[str, str]:
     """A case-folded word's token ("" for a stopword) and its stem, remembered: a passage's
     sentences are read word by word, and most words come back."""
-    found = _READINGS.get(word)
+    found = READINGS.get(word)
     if found is not None:
         return found
     stemmed = stem(word)
     found = (stemmed if _is_content(word) else ""), stemmed
     if len(word) <= MAX_WORD_CHARS:  # absurd "words" are not remembered
-        if len(_READINGS) >= READINGS_SIZE:
-            _READINGS.clear()  # cleared, not evicted: refilled in a few questions
-        _READINGS[word] = found
+        if len(READINGS) >= READINGS_SIZE:
+            READINGS.clear()  # cleared, not evicted: refilled in a few questions
+        READINGS[word] = found
     return found
 
 
 READINGS_SIZE = 65536
-_READINGS: dict[str, tuple[str, str]] = {}
+# The words read so far (`word_reading`); hot loops look a word up here before calling it.
+READINGS: dict[str, tuple[str, str]] = {}
 
 
 def content_words(text: str) -> list[str]:

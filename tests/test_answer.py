@@ -19,7 +19,7 @@ from bot.knowledge import load_folder
 from bot.question import read
 
 sys.path.insert(0, str(ROOT))
-from benchmarks.quality import load_questions
+from benchmarks.eval_sets import load_questions
 
 QUESTIONS = [q.question for q in load_questions()]
 OFF_TOPIC = "Can you recommend a good book?"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.facts import FactKind, kinds_held
+from bot.facts import FactKind, holds_unit, kinds_held, units_held
 from bot.text import tokenize
 
 
@@ -63,3 +63,61 @@ def test_months_and_days_are_times_not_names() -> None:
     held = kinds_held("The vote is on Monday, said a clerk in March.")
     assert FactKind.TIME in held
     assert FactKind.PERSON not in kinds_held("the vote is on Monday.")
+
+
+@pytest.mark.parametrize(("text", "unit"), [
+    ("The reactor was shut down on 12 March after the leak.", "date"),
+    ("The final was played on a wet Sunday.", "day"),
+    ("The tenancy ends in June.", "month"),
+    ("Copper smelting spread across Europe by 1850.", "year"),
+    ("The league was founded in the 1990s.", "decade"),
+    ("The statute dates from the 14th century.", "century"),
+    ("Kick-off is at 19:45.", "clock"),
+    ("The compound decays over 63 days.", "duration"),
+    ("The trial lasted from 2001 to 2004.", "duration"),
+    ("The goalkeeper retired aged 41.", "age"),
+    ("The club paid £40 million for the striker.", "money"),
+    ("The court fined the landlord 5,000 euros.", "money"),
+    ("The catalyst raises the yield by 12%.", "percent"),
+    ("Turnout fell to sixty per cent.", "percent"),
+    ("The pipeline runs 300 kilometres to the coast.", "distance"),
+    ("The crater is 2 miles wide.", "size"),
+    ("Each sample weighs 25 grams.", "mass"),
+    ("Water boils at 100 degrees at sea level.", "temperature"),
+    ("The train reaches 300 km/h on the new line.", "speed"),
+])
+def test_a_sentence_gives_a_fact_in_the_unit(text: str, unit: str) -> None:
+    assert holds_unit(text, unit, frozenset()) == (True,)
+
+
+@pytest.mark.parametrize(("text", "unit"), [
+    ("The compound decays slowly in sunlight.", "duration"),
+    ("The club paid 40 goals' worth of effort.", "money"),  # a number, not an amount of money
+    ("The striker scored 3 goals in the final.", "age"),
+    ("The court sits in Strasbourg.", "year"),
+    ("The tenant paid the rent late.", "percent"),
+])
+def test_a_sentence_without_the_unit_does_not_give_it(text: str, unit: str) -> None:
+    assert holds_unit(text, unit, frozenset()) == (False,)
+
+
+def test_each_sentence_of_a_passage_is_read_for_units_on_its_own() -> None:
+    text = ("The enzyme was isolated in 1926. It speeds up the reaction tenfold. "
+            "The patent cost $4,000.")
+    assert holds_unit(text, "year", frozenset()) == (True, False, False)
+    assert holds_unit(text, "money", frozenset()) == (False, False, True)
+    assert [sorted(u & {"year", "money"}) for u in units_held(text)] == [
+        ["year"], [], ["money"]]
+
+
+@pytest.mark.parametrize(("text", "counted", "gives"), [
+    ("The striker scored 3 goals in the final.", "goal", True),
+    ("The striker scored three late goals.", "goal", True),  # a number word, two words apart
+    ("The striker played 3 finals for the club and scored his goals in the league.", "goal",
+     False),  # 3 counts finals
+    ("The molecule holds six carbon atoms.", "atom", True),
+    ("The court heard 12 appeals in 2019.", "judg", False),  # appeals are not judges
+])
+def test_a_count_is_a_number_of_the_thing_asked(text: str, counted: str, gives: bool) -> None:
+    assert holds_unit(text, "count", frozenset({counted})) == (gives,)
+    assert holds_unit(text, "count", frozenset()) == (True,)  # any number, when none is named

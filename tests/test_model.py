@@ -26,10 +26,16 @@ def test_the_shipped_weights_fit_the_features_the_code_computes() -> None:
 
 def test_more_evidence_ranks_higher_and_answers_likelier() -> None:
     model = shipped_model()
-    weak = np.zeros(len(FEATURES))
-    strong = weak.copy()
-    for name in ("bm25", "sentence", "coverage", "sentence_coverage", "proximity"):
+    # As evidence comes: a passage that holds the question's words scores high on every
+    # feature of matching them; one that lacks them misses them (features are correlated, so
+    # one of them alone says little about the fitted weights).
+    strong = np.zeros(len(FEATURES))
+    weak = strong.copy()
+    for name in ("bm25", "bm25_rel", "sentence", "sentence_rel", "coverage", "sentence_coverage",
+                 "proximity", "window", "exact"):
         strong[FEATURES.index(name)] = 1.0
+    for name in ("missing_rare", "missing_known", "sentence_missing"):
+        weak[FEATURES.index(name)] = 1.0
     scores = model.rank_scores(np.vstack([strong, weak]))
     assert scores[0] > scores[1]
     assert model.answerable(np.vstack([strong, weak]), scores) > model.answerable(

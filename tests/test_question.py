@@ -122,3 +122,27 @@ def test_a_telegram_length_hostile_question_costs_little_more_than_an_ordinary_o
     for phrase in ("what do they want ", "what did ", "how did he react to "):
         hostile = (phrase * (4096 // len(phrase)))[:4096]
         assert min(_seconds(hostile) for _ in range(3)) < ordinary + 0.030
+
+
+@pytest.mark.parametrize(("question", "unit", "counted"), [
+    ("On what date was the reactor shut down?", "date", set()),
+    ("In which month does the tenancy end?", "month", set()),
+    ("What year did the statute pass?", "year", set()),
+    ("In what century was the cathedral built?", "century", set()),
+    ("How long does the compound take to decay?", "duration", set()),
+    ("How old was the goalkeeper when he retired?", "age", set()),
+    ("How much did the club pay for the striker?", "money", set()),
+    ("What percentage of the vote did the party win?", "percent", set()),
+    ("How far does the pipeline run?", "distance", set()),
+    ("How heavy is each sample?", "mass", set()),
+    ("How fast does the train go?", "speed", set()),
+    ("How many goals did the striker score?", "count", {"goal"}),
+    ("How many carbon atoms does the molecule hold?", "count", {"carbon", "atom"}),
+    ("How many were injured in the crash?", "count", set()),  # what is counted is not said
+    ("Why did the appeal fail?", None, set()),
+    ("Who coached the team?", None, set()),
+])
+def test_a_question_asks_for_a_unit(question: str, unit: str | None, counted: set[str]) -> None:
+    query = read(question)
+    assert query.unit == unit
+    assert query.counted == frozenset(stem(w) for w in counted)
