@@ -264,15 +264,20 @@ class BotApiMethods(World):
             raise ApiError(400, "Bad Request: message caption is too long")
         return text
 
-    def _edit_message_text(self, params: JSON) -> JSON | bool:
-        if params.get("inline_message_id"):
-            return True
+    def _own_message(self, params: JSON) -> JSON:
+        """The bot's message that params' chat_id and message_id name, as an edit finds it."""
         state = self._chat_of(params)
         message = state.messages.get(as_int(params.get("message_id"), "message_id"))
         if message is None:
             raise ApiError(400, "Bad Request: message to edit not found")
         if message["from"]["id"] != self.bot_user["id"]:
             raise ApiError(400, "Bad Request: message can't be edited")
+        return message
+
+    def _edit_message_text(self, params: JSON) -> JSON | bool:
+        if params.get("inline_message_id"):
+            return True
+        message = self._own_message(params)
         parsed = self._message_text(params)
         markup = params.get("reply_markup") or None
         if isinstance(markup, dict):
@@ -393,12 +398,7 @@ class BotApiMethods(World):
     def _edit_message_reply_markup(self, params: JSON) -> JSON | bool:
         if params.get("inline_message_id"):
             return True
-        state = self._chat_of(params)
-        message = state.messages.get(as_int(params.get("message_id"), "message_id"))
-        if message is None:
-            raise ApiError(400, "Bad Request: message to edit not found")
-        if message["from"]["id"] != self.bot_user["id"]:
-            raise ApiError(400, "Bad Request: message can't be edited")
+        message = self._own_message(params)
         markup = params.get("reply_markup") or None
         if isinstance(markup, dict):
             check_inline_keyboard(markup)
