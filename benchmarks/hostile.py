@@ -26,7 +26,7 @@ import psutil  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.eval_sets import SEED_KNOWLEDGE, open_service  # noqa: E402
+from bot.evaluation import SEED_KNOWLEDGE, open_service  # noqa: E402
 
 PHRASES = ("what do they want ", "what did ", "how did he react to ", "what is this about ",
            "who is the ", "  ", "?!.,;", "the the ", "<b>x</b> ", "U.S. ")

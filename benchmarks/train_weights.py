@@ -28,7 +28,9 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.eval_sets import (  # noqa: E402
+from bot.answer import AnswerOptions, evaluate, held, shipped_model  # noqa: E402
+from bot.conversation import Turn  # noqa: E402
+from bot.evaluation import (  # noqa: E402
     SEED_KNOWLEDGE,
     SEED_SETS,
     SQUAD,
@@ -39,8 +41,6 @@ from benchmarks.eval_sets import (  # noqa: E402
     load_squad,
     open_service,
 )
-from bot.answer import AnswerOptions, evaluate, held, shipped_model  # noqa: E402
-from bot.conversation import Turn  # noqa: E402
 from bot.evidence import FEATURES  # noqa: E402
 from bot.model import (  # noqa: E402
     WEIGHTS_FILE,

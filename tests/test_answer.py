@@ -5,21 +5,18 @@ sentence boundaries; and questions on made-up articles about chemistry, sport an
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, shipped_index, write_folder
+from helpers import shipped_index, write_folder
 
 from bot.answer import Answer, AnswerOptions, compose, evaluate
 from bot.conversation import Turn
 from bot.dialogue import guide_for, respond
+from bot.evaluation import load_questions
 from bot.index import Index
 from bot.knowledge import load_folder
 from bot.question import read
-
-sys.path.insert(0, str(ROOT))
-from benchmarks.eval_sets import load_questions
 
 QUESTIONS = [q.question for q in load_questions()]
 OFF_TOPIC = "Can you recommend a good book?"

@@ -1,6 +1,8 @@
-"""What the code imports: no private names of another module or package, and no Telegram in the
-core. A name starting with `_` is its module's own business: depending on it from elsewhere
-breaks the day its owner changes it, in our code or in a library's."""
+"""What the code imports: no private names of another module or package, no Telegram in the
+core, and no benchmarks in the tests. A name starting with `_` is its module's own business:
+depending on it from elsewhere breaks the day its owner changes it, in our code or in a
+library's. benchmarks/ is a folder of scripts: what a test shares with one lives in the bot
+package (the quality floors run `bot.evaluation`, as benchmarks/quality.py does)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ SOURCES = sorted(p for folder in ("bot", "tests", "benchmarks")
 # The core reads knowledge, ranks and composes answers; Telegram is only one of its adapters.
 CORE = ("bot/knowledge.py", "bot/index.py", "bot/answer.py", "bot/conversation.py",
         "bot/dialogue.py", "bot/serving.py", "bot/question.py", "bot/evidence.py",
-        "bot/render.py", "bot/readers", "bot/library", "bot/question_log.py", "bot/stats.py")
+        "bot/render.py", "bot/readers", "bot/library", "bot/question_log.py", "bot/stats.py",
+        "bot/evaluation")
 
 
 def private(name: str) -> bool:
@@ -45,6 +48,10 @@ def imported_modules(tree: ast.AST) -> Iterator[str]:
             yield from (alias.name for alias in node.names)
 
 
+def benchmark_imports(tree: ast.AST) -> list[str]:
+    return [module for module in imported_modules(tree) if module.split(".")[0] == "benchmarks"]
+
+
 def test_the_check_finds_private_imports() -> None:
     tree = ast.parse("from telegram.ext._updater import Updater\nfrom bot.index import _x, y\n"
                      "import rank_bm25._impl\nfrom bot.__main__ import main\n")
@@ -64,4 +71,19 @@ def test_the_core_never_imports_telegram() -> None:
     offenders = {str(p.relative_to(ROOT)): module for p in core
                  for module in imported_modules(ast.parse(p.read_text(encoding="utf-8")))
                  if module.split(".")[0] == "telegram" or module.startswith("bot.telegram_bot")}
+    assert not offenders
+
+
+def test_the_check_finds_benchmark_imports() -> None:
+    tree = ast.parse("import benchmarks.quality\nfrom benchmarks import synthetic\n"
+                     "from benchmarks.quality import figures\nimport benchmarks_other\n"
+                     "from bot.evaluation import figures\n")
+    assert benchmark_imports(tree) == ["benchmarks.quality", "benchmarks", "benchmarks.quality"]
+
+
+def test_the_tests_never_import_benchmarks() -> None:
+    tests = [p for p in SOURCES if p.is_relative_to(ROOT / "tests")]
+    assert len(tests) > 10
+    offenders = {str(p.relative_to(ROOT)): found for p in tests
+                 if (found := benchmark_imports(ast.parse(p.read_text(encoding="utf-8"))))}
     assert not offenders

@@ -17,16 +17,23 @@ figures, each article answered by weights fitted without it, are in docs/answers
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 
 import pytest
-from helpers import ROOT, index_scores, knowledge_from_paragraphs, shipped_index
+from helpers import index_scores, knowledge_from_paragraphs, shipped_index
 from rank_bm25 import BM25Okapi
 
-sys.path.insert(0, str(ROOT))
-from benchmarks.eval_sets import SEED_SETS, SQUAD_SAMPLE, load_questions, load_squad
-from benchmarks.quality import Results, figures, run_seed, run_squad
+from bot.evaluation import (
+    SEED_SETS,
+    SQUAD_SAMPLE,
+    Results,
+    combined,
+    figures,
+    load_questions,
+    load_squad,
+    run_seed,
+    run_squad,
+)
 from bot.index import Index, LuceneBM25
 from bot.text import tokenize
 
@@ -44,13 +51,8 @@ def squad() -> Results:
 
 @cache
 def seed() -> Results:
-    every = Results()
-    for results in run_seed({k: load_questions(p) for k, p in SEED_SETS.items()},
-                            baselines=True).values():
-        every.bot += results.bot
-        every.plain += results.plain
-        every.bm25s += results.bm25s
-    return every
+    sets = {k: load_questions(p) for k, p in SEED_SETS.items()}
+    return combined(run_seed(sets, baselines=True).values())
 
 
 def test_the_squad_sample_is_whole_and_attributed() -> None:
