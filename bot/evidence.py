@@ -217,7 +217,8 @@ def gather(query: Query, terms: Terms, index: Index, lexicon: Lexicon,
     rows: list[list[float]] = []
     picked: list[tuple[int, frozenset[FactKind]]] = []
     for rank, hit in enumerate(hits):
-        row, sentence, kinds = _row(hit, rank, best, asked, lexicon)
+        row, sentence, kinds = _row(hit, index.sentences(hit.passage), rank, best, asked,
+                                    lexicon)
         rows.append(row)
         picked.append((sentence, kinds))
     matrix = np.array(rows, dtype=np.float64)
@@ -276,13 +277,13 @@ class _Asked:
         )
 
 
-def _row(hit: Hit, rank: int, best: float, asked: _Asked,
+def _row(hit: Hit, read: tuple[sentences.Sentence, ...], rank: int, best: float, asked: _Asked,
          lexicon: Lexicon) -> tuple[list[float], int, frozenset[FactKind]]:
     """A candidate's row of evidence (`FEATURES`; `sentence_rel` is filled in by `gather`),
-    its best sentence and the kinds of fact it holds."""
+    its best sentence and the kinds of fact it holds; `read` are its sentences."""
     text = hit.passage.text
     query, terms = asked.query, asked.terms
-    parsed = sentences.analysed(text) or (_EMPTY,)
+    parsed = read or (_EMPTY,)
     sentence, score, window = _best_sentence(parsed, asked.weights, asked.k1)
     chosen = parsed[sentence]
     held = chosen.token_set
@@ -312,14 +313,14 @@ def _row(hit: Hit, rank: int, best: float, asked: _Asked,
     kinds: frozenset[FactKind] = frozenset()
     kind_in_sentence = in_passage = False
     if kind is not None and parsed[0].words:
-        inventories = sentence_facts(text, lexicon)
+        inventories = sentence_facts(text, lexicon, read)
         kinds = held_besides(inventories, asked.tokens)
         in_passage = kind in kinds
         kind_in_sentence = in_passage and kind in held_besides(
             inventories[sentence : sentence + 1], asked.tokens)
     unit_sentence = unit_passage = False
     if query.unit is not None and parsed[0].words:
-        by_sentence = holds_unit(text, query.unit, query.counted, lexicon)
+        by_sentence = holds_unit(text, query.unit, query.counted, lexicon, read)
         unit_sentence, unit_passage = by_sentence[sentence], any(by_sentence)
     ideal, total, total_known = asked.ideal, asked.total, asked.total_known
     row = [

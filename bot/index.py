@@ -10,7 +10,7 @@ scores equal the model's `get_scores`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, NamedTuple, cast
 
@@ -21,6 +21,8 @@ from scipy import sparse
 
 from bot.corpus import Corpus, analyse
 from bot.knowledge import KnowledgeBase, Passage
+from bot.readings import Readings, read_passages
+from bot.sentences import Sentence, analysed
 from bot.text import QueryTerm, TypoMap, tokenize
 
 DEFAULT_K1 = 1.5
@@ -99,6 +101,7 @@ class Index:
     avgdl: float
     surface: list[str]  # every word of the passages, titles and headings, most frequent first
     surface_counts: npt.NDArray[np.int64]
+    readings: Readings  # each passage's sentences, read once
 
     def __init__(
         self,
@@ -110,6 +113,7 @@ class Index:
     ) -> None:
         """Build from `knowledge`; `tokens` (one list per passage) overrides the tokenizer."""
         corpus = analyse(knowledge.passages, tokens)
+        readings = read_passages(knowledge.passages, corpus)
         model = bm25_model(corpus, len(knowledge.passages), k1, b)
         parameters = _Parameters.of(model, corpus.terms, len(knowledge.passages))
         # The model's per-passage term counts take about 1 KB a passage: freed before the
@@ -117,7 +121,7 @@ class Index:
         del model
         matrix, text_bits = _weigh(corpus, parameters)
         self._set(knowledge, k1, b, {term: i for i, term in enumerate(corpus.terms)}, matrix,
-                  text_bits, parameters.idf, parameters.avgdl, corpus.surface_words)
+                  text_bits, parameters.idf, parameters.avgdl, corpus.surface_words, readings)
 
     @classmethod
     def from_parts(
@@ -132,15 +136,18 @@ class Index:
         idf: Floats,
         avgdl: float,
         surface_words: Sequence[tuple[str, int]],
+        readings: Mapping[str, npt.NDArray[Any]],
     ) -> Index:
         """An index restored from its saved parts (the on-disk cache), without rebuilding."""
         index = cls.__new__(cls)
-        index._set(knowledge, k1, b, vocabulary, matrix, text_bits, idf, avgdl, surface_words)
+        index._set(knowledge, k1, b, vocabulary, matrix, text_bits, idf, avgdl, surface_words,
+                   readings)
         return index
 
     def _set(self, knowledge: KnowledgeBase, k1: float, b: float, vocabulary: dict[str, int],
              matrix: sparse.csr_matrix, text_bits: npt.NDArray[np.uint8], idf: Floats,
-             avgdl: float, surface_words: Sequence[tuple[str, int]]) -> None:
+             avgdl: float, surface_words: Sequence[tuple[str, int]],
+             readings: Mapping[str, npt.NDArray[Any]]) -> None:
         self.knowledge, self.passages = knowledge, knowledge.passages
         self.k1, self.b = k1, b
         self.vocabulary, self.matrix, self.text_bits = vocabulary, matrix, text_bits
@@ -149,6 +156,10 @@ class Index:
         # Kept as a list and an array rather than as pairs: 80 bytes a word less.
         self.surface = [word for word, _ in surface_words]
         self.surface_counts = np.array([count for _, count in surface_words], dtype=np.int64)
+        terms = [""] * len(vocabulary)
+        for term, row in vocabulary.items():
+            terms[row] = term
+        self.readings = Readings(readings, self.surface, terms)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -177,6 +188,13 @@ class Index:
             return None
         found = self.passages[at]
         return at if found.document.id == document and found.paragraph == paragraph else None
+
+    def sentences(self, passage: Passage) -> tuple[Sentence, ...]:
+        """The passage's sentences (`sentences.analysed`), as read when the index was built."""
+        at = self.position(passage.document.id, passage.paragraph)
+        if at is None or self.passages[at] is not passage:  # not one of this index's
+            return analysed(passage.text)
+        return self.readings.sentences(at, passage.text)
 
     @cached_property
     def max_idf(self) -> float:

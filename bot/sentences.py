@@ -36,7 +36,13 @@ Span = tuple[int, int]
 
 @lru_cache(maxsize=8192)
 def spans(text: str) -> tuple[Span, ...]:
-    """Where each sentence of `text` starts and ends (no white space at either end)."""
+    """Where each sentence of `text` starts and ends (no white space at either end),
+    remembered: the passages an answer quotes come back."""
+    return find_spans(text)
+
+
+def find_spans(text: str) -> tuple[Span, ...]:
+    """`spans`, not remembered: for reading every passage once, when the index is built."""
     out: list[Span] = []
     start = _skip_space(text, 0)
     for stop in _END.finditer(text):
