@@ -89,12 +89,13 @@ class Terms:
 @dataclass(slots=True, eq=False)
 class Candidate:
     """A passage found for a question, with its evidence. `sentence` is its best sentence's
-    place among the passage's sentences."""
+    place among the passage's sentences (`read`)."""
 
     hit: Hit
     row: Floats
     sentence: int
     kinds: frozenset[FactKind]
+    read: tuple[sentences.Sentence, ...] = ()
     logit: float = 0.0
     probability: float = 0.0
 
@@ -215,17 +216,17 @@ def gather(query: Query, terms: Terms, index: Index, lexicon: Lexicon,
     asked = _Asked.of(query, terms, index, lexicon)
     best = max(h.score for h in hits) or 1.0
     rows: list[list[float]] = []
-    picked: list[tuple[int, frozenset[FactKind]]] = []
+    picked: list[tuple[int, frozenset[FactKind], tuple[sentences.Sentence, ...]]] = []
     for rank, hit in enumerate(hits):
-        row, sentence, kinds = _row(hit, index.sentences(hit.passage), rank, best, asked,
-                                    lexicon)
+        read = index.sentences(hit.passage)
+        row, sentence, kinds = _row(hit, read, rank, best, asked, lexicon)
         rows.append(row)
-        picked.append((sentence, kinds))
+        picked.append((sentence, kinds, read))
     matrix = np.array(rows, dtype=np.float64)
     top_sentence = matrix[:, _SENTENCE].max() or 1.0
     matrix[:, _SENTENCE_REL] = matrix[:, _SENTENCE] / top_sentence
     return Evidence(query, terms, tuple(
-        Candidate(hit, matrix[i], picked[i][0], picked[i][1]) for i, hit in enumerate(hits)))
+        Candidate(hit, matrix[i], *picked[i]) for i, hit in enumerate(hits)))
 
 
 _SENTENCE = FEATURES.index("sentence")

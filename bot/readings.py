@@ -15,8 +15,8 @@ import numpy.typing as npt
 
 from bot.corpus import Corpus
 from bot.knowledge import Passage
-from bot.sentences import Sentence, analysed, find_spans
-from bot.text import reads_plainly, sentence_words
+from bot.sentences import ANALYSED, Sentence, analysed, find_spans
+from bot.text import reads_plainly, sentence_words, stem
 
 Array = npt.NDArray[Any]
 # The arrays a `Readings` is made of, as the index cache stores them.
@@ -31,7 +31,7 @@ class Readings:
     `unread` hold a word whose reading depends on its neighbours: they are read from their
     text when asked, as every passage used to be."""
 
-    __slots__ = ("_table", "_tokens", "_unread", *ARRAYS)
+    __slots__ = ("_made", "_stems", "_table", "_tokens", "_unread", *ARRAYS)
 
     def __init__(self, arrays: Mapping[str, Array], surface: list[str],
                  terms: Sequence[str]) -> None:
@@ -39,8 +39,15 @@ class Readings:
         self.spans, self.sentence_starts = arrays["spans"], arrays["sentence_starts"]
         self.unread, self.word_terms = arrays["unread"], arrays["word_terms"]
         self._table = surface
-        self._tokens = [terms[t] if t >= 0 else "" for t in self.word_terms.tolist()]
+        term_of = self.word_terms.tolist()
+        self._tokens = [terms[t] if t >= 0 else "" for t in term_of]
+        # A word's stem is its term, unless it is a stopword (a few hundred of those).
+        self._stems = [terms[t] if t >= 0 else stem(w) for t, w in zip(term_of, surface,
+                                                                     strict=True)]
         self._unread = frozenset(self.unread.tolist())
+        # The sentences made lately, by passage: a passage that comes back (an article's
+        # passages come back with every question on it) costs a lookup.
+        self._made: dict[int, tuple[Sentence, ...]] = {}
 
     def arrays(self) -> dict[str, Array]:
         return {name: getattr(self, name) for name in ARRAYS}
@@ -52,6 +59,14 @@ class Readings:
     def sentences(self, at: int, text: str) -> tuple[Sentence, ...]:
         """The sentences of passage `at`, whose text is `text`: what `sentences.analysed`
         makes of the text, to the letter."""
+        made = self._made.get(at)
+        if made is None:
+            if len(self._made) >= ANALYSED:
+                self._made.clear()  # cleared, not evicted: refilled in a few questions
+            made = self._made[at] = self._make(at, text)
+        return made
+
+    def _make(self, at: int, text: str) -> tuple[Sentence, ...]:
         if at in self._unread:
             return analysed(text)
         first, last = self.sentence_starts[at : at + 2].tolist()
@@ -61,13 +76,28 @@ class Readings:
         base = bounds[0]
         ids = self.words[base : bounds[-1]].tolist()
         table, tokens = self._table, self._tokens
-        out = []
+        out: list[Sentence] = []
         for (start, end), lo, hi in zip(self.spans[first:last].tolist(), bounds, bounds[1:],
                                         strict=False):
             said = ids[lo - base : hi - base]
-            out.append(Sentence(tuple(map(table.__getitem__, said)),
-                                tuple(filter(None, map(tokens.__getitem__, said))), start, end))
+            out.append(_Read(tuple(map(table.__getitem__, said)),
+                             tuple(filter(None, map(tokens.__getitem__, said))), start, end,
+                             said, self._stems))
         return tuple(out)
+
+
+class _Read(Sentence):
+    """A sentence made from the arrays: the stems of its words are looked up by number."""
+
+    __slots__ = ("_ids", "_stem_of")
+
+    def __init__(self, words: tuple[str, ...], tokens: tuple[str, ...], start: int, end: int,
+                 ids: list[int], stem_of: list[str]) -> None:
+        super().__init__(words, tokens, start, end)
+        self._ids, self._stem_of = ids, stem_of
+
+    def _find_stems(self) -> frozenset[str]:
+        return frozenset(map(self._stem_of.__getitem__, self._ids))
 
 
 def read_passages(passages: Sequence[Passage], corpus: Corpus) -> dict[str, Array]:

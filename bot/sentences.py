@@ -76,8 +76,11 @@ class Sentence:
     def stems(self) -> frozenset[str]:
         """The stems of all its words, stopwords too."""
         if self._stems is None:
-            self._stems = frozenset(word_reading(w)[1] for w in self.words)
+            self._stems = self._find_stems()
         return self._stems
+
+    def _find_stems(self) -> frozenset[str]:
+        return frozenset(word_reading(w)[1] for w in self.words)
 
 
 ANALYSED = 8192  # passages whose reading is kept (a question reads about six)
