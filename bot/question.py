@@ -293,6 +293,7 @@ _TALK_PRIORITY = ("identity", "abilities", "wellbeing", "thanks", "farewell", "g
                   "acknowledgement")
 
 
+@lru_cache(maxsize=64)  # a message is looked at twice: for its parts, then answered
 def small_talk(text: str, lexicon: Lexicon | None = None) -> tuple[str | None, str]:
     """The small talk `text` opens with, and what it asks after that: ("thanks", "") for
     "Thanks!", ("greeting", "What's this about?") for "Hello! What's this about?", and
@@ -363,7 +364,7 @@ def parts(text: str, lexicon: Lexicon | None = None) -> list[str]:
         last = at == len(pieces) - 1
         if pending is None:
             pending = start
-        if not content_words(piece) and not last:
+        if not last and not content_words(piece):
             continue  # "Really? Why…": read with the question after it
         if last and found and not piece.rstrip().endswith(("?", "？")):
             # "…? thanks a lot", "…? hasn't anyone gone since": without its own question mark
@@ -373,6 +374,8 @@ def parts(text: str, lexicon: Lexicon | None = None) -> list[str]:
         else:
             found.append((pending, end))
         pending = None
+    if len(found) == 1:  # the usual message: nothing to tell apart
+        return [text[found[0][0] : found[0][1]].strip()]
     questions: dict[tuple[str, ...], str] = {}
     for start, end in found:
         question = text[start:end].strip()
