@@ -8,6 +8,7 @@ an answer's time). Kept in the index cache with the other arrays.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -75,15 +76,20 @@ class Readings:
         bounds = self.word_starts[first : last + 1].tolist()
         base = bounds[0]
         ids = self.words[base : bounds[-1]].tolist()
-        table, tokens = self._table, self._tokens
         out: list[Sentence] = []
         for (start, end), lo, hi in zip(self.spans[first:last].tolist(), bounds, bounds[1:],
                                         strict=False):
             said = ids[lo - base : hi - base]
-            out.append(_Read(tuple(map(table.__getitem__, said)),
-                             tuple(filter(None, map(tokens.__getitem__, said))), start, end,
-                             said, self._stems))
+            words, tokens = _looked_up(said, self._table), _looked_up(said, self._tokens)
+            out.append(_Read(words, tuple(filter(None, tokens)), start, end, said, self._stems))
         return tuple(out)
+
+
+def _looked_up(ids: list[int], table: list[str]) -> tuple[str, ...]:
+    """`table`'s items at `ids`, in one call for a sentence of several words."""
+    if len(ids) > 1:
+        return itemgetter(*ids)(table)  # type: ignore[no-any-return]
+    return tuple(table[i] for i in ids)
 
 
 class _Read(Sentence):
