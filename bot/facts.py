@@ -103,10 +103,8 @@ def _inventory(text: str, sentence: Sentence, lexicon: Lexicon,
                quoted: list[tuple[int, int]]) -> Inventory:
     shown: dict[FactKind, set[str]] = {}
     holds = lexicon.holds
-    for word in sentence.word_set:
-        shows = holds.get(word)
-        if shows is not None:
-            shown.setdefault(_KINDS[shows], set()).add(stem(word))
+    for word in holds.keys() & sentence.word_set:  # a few words of forty, found in C
+        shown.setdefault(_KINDS[holds[word]], set()).add(stem(word))
     part = text[sentence.start : sentence.end]
     if any(w[:1].isdigit() for w in sentence.words):
         for number in _NUMBER.finditer(part):
