@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -59,11 +61,12 @@ TYPO_ZIPF = 2.0  # below this, a word English hardly knows is taken for a typo
 Floats = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True, slots=True)
-class Concept:
+class Concept(NamedTuple):
     """Something the question asks about: an asked word (or an earlier question's, for a
     follow-up), with the synonyms that stand for it, weighed by its idf in the articles (a
-    word they never use weighs as the rarest) and its weight in the question."""
+    word they never use weighs as the rarest) and its weight in the question. (A tuple, as
+    `QueryTerm`: a question makes one a word, and a frozen dataclass costs several times as
+    much to make.)"""
 
     token: str
     synonyms: frozenset[str]
@@ -201,6 +204,7 @@ def _unknown_names(query: Query, index: Index) -> tuple[str, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=4096)  # a question's names are looked up twice, and come back
 def _name_token(name: str) -> str:
     """A name's token as the index reads it ("US" is the country's token, not "us")."""
     found = tokenize(name)
