@@ -106,7 +106,7 @@ def _inventory(text: str, sentence: Sentence, lexicon: Lexicon,
     for word in holds.keys() & sentence.word_set:  # a few words of forty, found in C
         shown.setdefault(_KINDS[holds[word]], set()).add(stem(word))
     part = text[sentence.start : sentence.end]
-    if any(w[:1].isdigit() for w in sentence.words):
+    if sentence.has_number():
         for number in _NUMBER.finditer(part):
             shown.setdefault(FactKind.TIME if _is_time(part, number) else FactKind.QUANTITY,
                              set()).add(number.group())

@@ -32,7 +32,7 @@ class Readings:
     `unread` hold a word whose reading depends on its neighbours: they are read from their
     text when asked, as every passage used to be."""
 
-    __slots__ = ("_made", "_stems", "_table", "_tokens", "_unread", *ARRAYS)
+    __slots__ = ("_made", "_numbers", "_stems", "_table", "_tokens", "_unread", *ARRAYS)
 
     def __init__(self, arrays: Mapping[str, Array], surface: list[str],
                  terms: Sequence[str]) -> None:
@@ -45,6 +45,7 @@ class Readings:
         # A word's stem is its term, unless it is a stopword (a few hundred of those).
         self._stems = [terms[t] if t >= 0 else stem(w) for t, w in zip(term_of, surface,
                                                                      strict=True)]
+        self._numbers = frozenset(w for w in surface if w[:1].isdigit())
         self._unread = frozenset(self.unread.tolist())
         # The sentences made lately, by passage: a passage that comes back (an article's
         # passages come back with every question on it) costs a lookup.
@@ -81,7 +82,7 @@ class Readings:
                                         strict=False):
             said = ids[lo - base : hi - base]
             words, tokens = _looked_up(said, self._table), _looked_up(said, self._tokens)
-            out.append(_Read(words, tuple(filter(None, tokens)), start, end, said, self._stems))
+            out.append(_Read(words, tuple(filter(None, tokens)), start, end, said, self))
         return tuple(out)
 
 
@@ -93,17 +94,20 @@ def _looked_up(ids: list[int], table: list[str]) -> tuple[str, ...]:
 
 
 class _Read(Sentence):
-    """A sentence made from the arrays: the stems of its words are looked up by number."""
+    """A sentence made from the arrays: what is known of its words is looked up."""
 
-    __slots__ = ("_ids", "_stem_of")
+    __slots__ = ("_ids", "_of")
 
     def __init__(self, words: tuple[str, ...], tokens: tuple[str, ...], start: int, end: int,
-                 ids: list[int], stem_of: list[str]) -> None:
+                 ids: list[int], of: Readings) -> None:
         super().__init__(words, tokens, start, end)
-        self._ids, self._stem_of = ids, stem_of
+        self._ids, self._of = ids, of
 
     def _find_stems(self) -> frozenset[str]:
-        return frozenset(map(self._stem_of.__getitem__, self._ids))
+        return frozenset(map(self._of._stems.__getitem__, self._ids))
+
+    def has_number(self) -> bool:
+        return not self._of._numbers.isdisjoint(self.word_set)
 
 
 def read_passages(passages: Sequence[Passage], corpus: Corpus) -> dict[str, Array]:

@@ -82,6 +82,10 @@ class Sentence:
     def _find_stems(self) -> frozenset[str]:
         return frozenset(word_reading(w)[1] for w in self.words)
 
+    def has_number(self) -> bool:
+        """Whether a word of it starts with a digit (it may give an amount or a time)."""
+        return any(w[:1].isdigit() for w in self.words)
+
 
 ANALYSED = 8192  # passages whose reading is kept (a question reads about six)
 

@@ -22,6 +22,7 @@ from tests.helpers import knowledge_from_paragraphs, write_folder
 
 PARAGRAPHS = [
     "Blinken landed in Beijing. He met Wang Yi on Sunday! Did they agree? Not yet.",
+    "In 2023 some 1,200 delegates came; 3rd time. Then the 1990s ended.",
     "The U.S. Army met the United States Navy in America. “It is over,” she said… Then 9.75 "
     "percent of the café’s ﬁnal bill [12] was paid by Dr. Smith at 10:30 a.m.",
     "Ｆｕｌｌｗｉｄｔｈ text and İstanbul, ß, ǅ and e\u0301 meet the US. The USA!",
@@ -32,8 +33,8 @@ PARAGRAPHS = [
 
 
 def fields(found: tuple[Sentence, ...]) -> list[tuple[object, ...]]:
-    return [(s.words, s.tokens, s.start, s.end, s.token_set, s.word_set, s.stems)
-            for s in found]
+    return [(s.words, s.tokens, s.start, s.end, s.token_set, s.word_set, s.stems,
+             s.has_number()) for s in found]
 
 
 def assert_read_as_their_texts(index: Index) -> None:
