@@ -143,9 +143,9 @@ def _ranked(query: Query, index: Index, options: AnswerOptions, lexicon: Lexicon
     evidence = gather(query, terms, index, lexicon, options.candidates)
     if not evidence.candidates:
         return evidence
-    rows = np.vstack([c.row for c in evidence.candidates])
+    rows = np.array([c.row for c in evidence.candidates])
     scores = model.rank_scores(rows)
-    order = np.argsort(-scores, kind="stable")  # ties keep BM25's order
+    order = (-scores).argsort(kind="stable")  # ties keep BM25's order
     ranked = scores[order]
     answerable = model.answerable(rows[order], ranked)
     # Each one's chance of being the passage that answers, if one does (the scores are

@@ -227,7 +227,7 @@ def gather(query: Query, terms: Terms, index: Index, lexicon: Lexicon,
         rows.append(row)
         picked.append((sentence, kinds, read))
     matrix = np.array(rows, dtype=np.float64)
-    top_sentence = matrix[:, _SENTENCE].max() or 1.0
+    top_sentence = max(row[_SENTENCE] for row in rows) or 1.0
     matrix[:, _SENTENCE_REL] = matrix[:, _SENTENCE] / top_sentence
     return Evidence(query, terms, tuple(
         Candidate(hit, matrix[i], *picked[i]) for i, hit in enumerate(hits)))

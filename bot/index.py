@@ -274,17 +274,17 @@ class Index:
             # A stable sort keeps each passage's postings in question order, so the sums add
             # up in rank-bm25's order; and the postings come as sorted runs, one per term,
             # which the stable sort merges rather than sorts.
-            perm = np.argsort(idx, kind="stable")
+            perm = idx.argsort(kind="stable")
             ordered = idx[perm]
             first = np.empty(ordered.size, dtype=bool)
             first[0] = True
             np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
             docs = ordered[first]
-            scores = _sum_by(np.cumsum(first) - 1, weights[perm], docs.size)
+            scores = _sum_by(first.cumsum() - 1, weights[perm], docs.size)
         else:
             dense = _sum_by(idx, weights, n)
             if n < _CONTENDERS_FROM:
-                docs = np.flatnonzero(dense).astype(np.int32)
+                docs = dense.nonzero()[0].astype(np.int32)
             else:
                 docs = contenders(idx, dense, runs, k)
             scores = dense[docs]
@@ -297,12 +297,12 @@ class Index:
         indices = self.matrix.indices
         found: list[set[str]] = [set() for _ in range(docs.size)]
         own: list[set[str]] = [set() for _ in range(docs.size)]
-        at = np.concatenate([np.searchsorted(indices[run.lo : run.hi], docs) for run in runs])
+        at = np.concatenate([indices[run.lo : run.hi].searchsorted(docs) for run in runs])
         lo = np.array([run.lo for run in runs]).repeat(docs.size)
         last = np.array([run.hi - 1 for run in runs]).repeat(docs.size)
         # A passage past a term's last posting is looked for at that posting: not equal to it.
         place = np.minimum(at + lo, last)
-        term, slot = np.nonzero(indices[place].reshape(len(runs), docs.size) == docs)
+        term, slot = (indices[place].reshape(len(runs), docs.size) == docs).nonzero()
         where = place[term * docs.size + slot]
         text = ((self.text_bits[where >> 3] >> (7 - (where & 7))) & 1).tolist()
         tokens = [run.token for run in runs]
@@ -400,9 +400,9 @@ def contenders(idx: Ints, dense: Floats, runs: list[Run], k: int) -> Ints:
     # One term's postings are distinct passages: the shortest run of k or more bounds it.
     seen = next((idx[r.start : r.stop] for r in by_length if r.stop - r.start >= k), None)
     if seen is None:
-        return np.flatnonzero(dense).astype(np.int32)
+        return dense.nonzero()[0].astype(np.int32)
     held = dense[seen]
-    bound = held[np.argpartition(held, seen.size - k)[seen.size - k]]
+    bound = held[held.argpartition(seen.size - k)[seen.size - k]]
     reach, kept = 0.0, len(by_length)
     while kept > 1 and reach + by_length[kept - 1].bound < bound:
         kept -= 1
@@ -431,9 +431,9 @@ def _top_k(docs: Ints, scores: Floats, k: int) -> npt.NDArray[np.intp]:
     if docs.size <= _SORT_UP_TO:
         return np.lexsort((docs, -scores))[:k]
     if docs.size > k:
-        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
-        above = np.flatnonzero(scores > kth)
-        ties = np.flatnonzero(scores == kth)[: k - above.size]
+        kth = scores[(-scores).argpartition(k - 1)[k - 1]]
+        above = (scores > kth).nonzero()[0]
+        ties = (scores == kth).nonzero()[0][: k - above.size]
         chosen = np.concatenate((above, ties))
     else:
         chosen = np.arange(docs.size)
