@@ -143,9 +143,9 @@ def _ranked(query: Query, index: Index, options: AnswerOptions, lexicon: Lexicon
     evidence = gather(query, terms, index, lexicon, options.candidates)
     if not evidence.candidates:
         return evidence
-    rows = np.vstack([c.row for c in evidence.candidates])
+    rows = np.array([c.row for c in evidence.candidates])
     scores = model.rank_scores(rows)
-    order = np.argsort(-scores, kind="stable")  # ties keep BM25's order
+    order = (-scores).argsort(kind="stable")  # ties keep BM25's order
     ranked = scores[order]
     answerable = model.answerable(rows[order], ranked)
     # Each one's chance of being the passage that answers, if one does (the scores are
@@ -190,8 +190,8 @@ def decide(evidence: Evidence, index: Index, options: AnswerOptions = AnswerOpti
     first, *others = evidence.candidates
     ratio = model.related_ratio if options.related_ratio is None else options.related_ratio
     chosen = [first, *(c for c in others if c.probability >= first.probability * ratio)]
-    citations = tuple(cite(c.hit, options.max_quote_chars, c.probability, c.sentence)
-                      for c in chosen[: options.max_citations])
+    citations = tuple(cite(c.hit, options.max_quote_chars, c.probability, c.sentence,
+                           c.read) for c in chosen[: options.max_citations])
     return Answer(query.text, True, citations, scope=scope_of(index), context=used,
                   answerable=evidence.answerable)
 
@@ -306,13 +306,14 @@ def scope_of(index: Index, named: bool = False) -> str:
         f"{len(documents)} articles"
 
 
-def cite(hit: Hit, max_chars: int, score: float | None = None, sentence: int = -1) -> Citation:
+def cite(hit: Hit, max_chars: int, score: float | None = None, sentence: int = -1,
+         read: Sequence[sentences.Sentence] | None = None) -> Citation:
     """A citation of the hit's passage: whole, or when it is long, the run of whole sentences
     around its answering sentence (`sentence`, the passage's sentence number; -1: none) that
-    fits in `max_chars`."""
+    fits in `max_chars`. `read`: the passage's sentences, when they are at hand."""
     passage = hit.passage
     text = passage.text
-    found = sentences.spans(text)
+    found = sentences.spans(text) if read is None else [(s.start, s.end) for s in read]
     start, end = trim(text, found, sentence, max_chars)
     mark_start, mark_end = (0, 0)
     if 0 <= sentence < len(found):

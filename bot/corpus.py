@@ -1,5 +1,7 @@
 """The passages as arrays for the index builder: every token occurrence as a (term, passage)
-pair, and the surface words with their counts for the typo map.
+pair, the surface words with their counts for the typo map, and each passage's words as
+numbers into them, with each word's term, for reading the passages' sentences
+(`bot.readings`).
 
 Tokens equal `bot.text.tokenize` exactly; they are worked out once per distinct word instead
 of once per occurrence, which makes tokenizing 100,000 passages about twice as fast.
@@ -22,13 +24,20 @@ Ints = npt.NDArray[np.int32]
 @dataclass(frozen=True, slots=True)
 class Corpus:
     """Token occurrences; `terms[term_ids[i]]` occurs in passage `doc_ids[i]`, in its own text
-    when `in_text[i]`, else in its title or section heading."""
+    when `in_text[i]`, else in its title or section heading. The passages' own words, one
+    passage after another (`word_counts` each), are `word_ids`, numbers into `surface_words`;
+    `word_terms` is each surface word's term (-1: none), and `inexact_words` are the words
+    whose token is not decided on their own (see `_Words.inexact`)."""
 
     terms: list[str]
     term_ids: Ints
     doc_ids: Ints
     in_text: npt.NDArray[np.bool_]
     surface_words: list[tuple[str, int]]
+    word_ids: Ints
+    word_counts: Ints
+    word_terms: Ints
+    inexact_words: Ints
 
 
 class _Words:
@@ -90,8 +99,11 @@ def analyse(passages: Sequence[Passage], tokens: Sequence[Sequence[str]] | None 
         np.add.at(surface, numbers, 1)
     # Most frequent first, as the typo map ranks them: sorting an already sorted list is linear,
     # so an index restored from the cache builds its typo map without a long sort.
-    surface_words = sorted(zip(table.words, surface.tolist(), strict=True),
-                           key=lambda item: (-item[1], item[0]))
+    counts = surface.tolist()
+    order = sorted(range(len(counts)), key=lambda i: (-counts[i], table.words[i]))
+    surface_words = [(table.words[i], counts[i]) for i in order]
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
     doc_of_word = np.repeat(np.arange(len(passages), dtype=np.int32), lengths)
     if tokens is not None:
         term_ids, doc_ids, in_text = _given(tokens, table)
@@ -99,7 +111,10 @@ def analyse(passages: Sequence[Passage], tokens: Sequence[Sequence[str]] | None 
         term_ids, doc_ids, in_text = _occurrences(passages, table, text_words, doc_of_word,
                                                   context_words, context_of)
     terms = sorted(table.terms, key=table.terms.__getitem__)
-    return Corpus(terms, term_ids, doc_ids, in_text, surface_words)
+    return Corpus(terms, term_ids, doc_ids, in_text, surface_words, rank[text_words],
+                  np.array(lengths, dtype=np.int32),
+                  np.array(table.term_of, dtype=np.int32)[order],
+                  np.sort(rank[sorted(table.inexact)]).astype(np.int32))
 
 
 def _given(

@@ -65,7 +65,7 @@ def respond(text: str, turn: Turn | None, index: Index,
     if len(asked) < 2:
         answer, turn = _respond_one(asked[0] if len(questions) > 1 else text, turn, index,
                                     options, lexicon, guide)
-        return replace(answer, question=text), turn
+        return (answer if answer.question == text else replace(answer, question=text)), turn
     answers: list[Answer] = []
     for question in asked[:MAX_PARTS]:
         answer, turn = _respond_one(question, turn, index, options, lexicon, guide)
@@ -95,7 +95,8 @@ def _respond_one(question: str, turn: Turn | None, index: Index, options: Answer
         Intent.MORE
     context = turn.follow_up_context(options.context_depth) if turn and not reads_on else ()
     answer = compose(asked, index, context, options, lexicon, turn.shown if turn else ())
-    answer = replace(answer, question=question)
+    if answer.question != question:
+        answer = replace(answer, question=question)
     if not answer.answered:
         if answer.reason in ("not_covered", "empty") and guide.language is not None \
                 and foreign(asked, guide.language):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -59,11 +61,12 @@ TYPO_ZIPF = 2.0  # below this, a word English hardly knows is taken for a typo
 Floats = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True, slots=True)
-class Concept:
+class Concept(NamedTuple):
     """Something the question asks about: an asked word (or an earlier question's, for a
     follow-up), with the synonyms that stand for it, weighed by its idf in the articles (a
-    word they never use weighs as the rarest) and its weight in the question."""
+    word they never use weighs as the rarest) and its weight in the question. (A tuple, as
+    `QueryTerm`: a question makes one a word, and a frozen dataclass costs several times as
+    much to make.)"""
 
     token: str
     synonyms: frozenset[str]
@@ -89,12 +92,13 @@ class Terms:
 @dataclass(slots=True, eq=False)
 class Candidate:
     """A passage found for a question, with its evidence. `sentence` is its best sentence's
-    place among the passage's sentences."""
+    place among the passage's sentences (`read`)."""
 
     hit: Hit
     row: Floats
     sentence: int
     kinds: frozenset[FactKind]
+    read: tuple[sentences.Sentence, ...] = ()
     logit: float = 0.0
     probability: float = 0.0
 
@@ -200,6 +204,7 @@ def _unknown_names(query: Query, index: Index) -> tuple[str, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=4096)  # a question's names are looked up twice, and come back
 def _name_token(name: str) -> str:
     """A name's token as the index reads it ("US" is the country's token, not "us")."""
     found = tokenize(name)
@@ -215,16 +220,17 @@ def gather(query: Query, terms: Terms, index: Index, lexicon: Lexicon,
     asked = _Asked.of(query, terms, index, lexicon)
     best = max(h.score for h in hits) or 1.0
     rows: list[list[float]] = []
-    picked: list[tuple[int, frozenset[FactKind]]] = []
+    picked: list[tuple[int, frozenset[FactKind], tuple[sentences.Sentence, ...]]] = []
     for rank, hit in enumerate(hits):
-        row, sentence, kinds = _row(hit, rank, best, asked, lexicon)
+        read = index.sentences(hit.passage)
+        row, sentence, kinds = _row(hit, read, rank, best, asked, lexicon)
         rows.append(row)
-        picked.append((sentence, kinds))
+        picked.append((sentence, kinds, read))
     matrix = np.array(rows, dtype=np.float64)
-    top_sentence = matrix[:, _SENTENCE].max() or 1.0
+    top_sentence = max(row[_SENTENCE] for row in rows) or 1.0
     matrix[:, _SENTENCE_REL] = matrix[:, _SENTENCE] / top_sentence
     return Evidence(query, terms, tuple(
-        Candidate(hit, matrix[i], picked[i][0], picked[i][1]) for i, hit in enumerate(hits)))
+        Candidate(hit, matrix[i], *picked[i]) for i, hit in enumerate(hits)))
 
 
 _SENTENCE = FEATURES.index("sentence")
@@ -276,13 +282,13 @@ class _Asked:
         )
 
 
-def _row(hit: Hit, rank: int, best: float, asked: _Asked,
+def _row(hit: Hit, read: tuple[sentences.Sentence, ...], rank: int, best: float, asked: _Asked,
          lexicon: Lexicon) -> tuple[list[float], int, frozenset[FactKind]]:
     """A candidate's row of evidence (`FEATURES`; `sentence_rel` is filled in by `gather`),
-    its best sentence and the kinds of fact it holds."""
+    its best sentence and the kinds of fact it holds; `read` are its sentences."""
     text = hit.passage.text
     query, terms = asked.query, asked.terms
-    parsed = sentences.analysed(text) or (_EMPTY,)
+    parsed = read or (_EMPTY,)
     sentence, score, window = _best_sentence(parsed, asked.weights, asked.k1)
     chosen = parsed[sentence]
     held = chosen.token_set
@@ -312,14 +318,14 @@ def _row(hit: Hit, rank: int, best: float, asked: _Asked,
     kinds: frozenset[FactKind] = frozenset()
     kind_in_sentence = in_passage = False
     if kind is not None and parsed[0].words:
-        inventories = sentence_facts(text, lexicon)
+        inventories = sentence_facts(text, lexicon, read)
         kinds = held_besides(inventories, asked.tokens)
         in_passage = kind in kinds
         kind_in_sentence = in_passage and kind in held_besides(
             inventories[sentence : sentence + 1], asked.tokens)
     unit_sentence = unit_passage = False
     if query.unit is not None and parsed[0].words:
-        by_sentence = holds_unit(text, query.unit, query.counted, lexicon)
+        by_sentence = holds_unit(text, query.unit, query.counted, lexicon, read)
         unit_sentence, unit_passage = by_sentence[sentence], any(by_sentence)
     ideal, total, total_known = asked.ideal, asked.total, asked.total_known
     row = [

@@ -12,9 +12,9 @@ scan of the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from enum import Enum
-from functools import lru_cache
+from typing import Generic, TypeVar
 
 from bot.lexicon import NUMBER, Lexicon, general
 from bot.sentences import ANALYSED, Sentence, analysed
@@ -41,6 +41,29 @@ _CURRENCY = frozenset("$£€¥")
 
 
 Inventory = tuple[tuple[FactKind, frozenset[str]], ...]
+T = TypeVar("T")
+
+
+class _PerText(Generic[T]):
+    """What is worked out of a passage's text, kept for `ANALYSED` texts per lexicon (passages
+    come back), for functions also given the text's sentences, which are no part of the key
+    (so `functools.lru_cache` cannot keep them)."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, Lexicon], T] = {}
+
+    def get(self, text: str, lexicon: Lexicon, make: Callable[[], T]) -> T:
+        key = (text, lexicon)
+        found = self._values.get(key)
+        if found is None:
+            if len(self._values) >= ANALYSED:
+                self._values.clear()  # cleared, not evicted: refilled in a few questions
+            found = self._values[key] = make()
+        return found
+
+
+_FACTS: _PerText[tuple[Inventory, ...]] = _PerText()
+_UNITS: _PerText[tuple[frozenset[str], ...]] = _PerText()
 
 
 def kinds_held(text: str, lexicon: Lexicon | None = None,
@@ -60,26 +83,30 @@ def held_besides(inventories: Iterable[Inventory], asked: Container[str]) -> fro
     return frozenset(found)
 
 
-@lru_cache(maxsize=ANALYSED)
-def sentence_facts(text: str, lexicon: Lexicon) -> tuple[Inventory, ...]:
-    """What in each sentence of `text` (`sentences.analysed`) shows each kind of fact it holds,
-    as tokens (a kind shown only by the question's own words is not held): read once per
-    text, as passages come back."""
+def sentence_facts(text: str, lexicon: Lexicon,
+                   parsed: Sequence[Sentence] | None = None) -> tuple[Inventory, ...]:
+    """What in each sentence of `text` (`parsed`, else `sentences.analysed`) shows each kind
+    of fact it holds, as tokens (a kind shown only by the question's own words is not held):
+    read once per text, as passages come back."""
+    return _FACTS.get(text, lexicon, lambda: _inventories(
+        text, analysed(text) if parsed is None else parsed, lexicon))
+
+
+def _inventories(text: str, parsed: Sequence[Sentence],
+                 lexicon: Lexicon) -> tuple[Inventory, ...]:
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)] \
         if "\"" in text or "“" in text else []
-    return tuple(_inventory(text, sentence, lexicon, quoted) for sentence in analysed(text))
+    return tuple(_inventory(text, sentence, lexicon, quoted) for sentence in parsed)
 
 
 def _inventory(text: str, sentence: Sentence, lexicon: Lexicon,
                quoted: list[tuple[int, int]]) -> Inventory:
     shown: dict[FactKind, set[str]] = {}
     holds = lexicon.holds
-    for word in sentence.word_set:
-        shows = holds.get(word)
-        if shows is not None:
-            shown.setdefault(_KINDS[shows], set()).add(stem(word))
+    for word in holds.keys() & sentence.word_set:  # a few words of forty, found in C
+        shown.setdefault(_KINDS[holds[word]], set()).add(stem(word))
     part = text[sentence.start : sentence.end]
-    if any(w[:1].isdigit() for w in sentence.words):
+    if sentence.has_number():
         for number in _NUMBER.finditer(part):
             shown.setdefault(FactKind.TIME if _is_time(part, number) else FactKind.QUANTITY,
                              set()).add(number.group())
@@ -137,10 +164,11 @@ def units_held(text: str, lexicon: Lexicon | None = None) -> tuple[frozenset[str
     return _units(text, lexicon or general())
 
 
-@lru_cache(maxsize=ANALYSED)
-def _units(text: str, lexicon: Lexicon) -> tuple[frozenset[str], ...]:
-    return tuple(_sentence_units(text[s.start : s.end], s.words, lexicon)
-                 for s in analysed(text))
+def _units(text: str, lexicon: Lexicon,
+           parsed: Sequence[Sentence] | None = None) -> tuple[frozenset[str], ...]:
+    return _UNITS.get(text, lexicon, lambda: tuple(
+        _sentence_units(text[s.start : s.end], s.words, lexicon)
+        for s in (analysed(text) if parsed is None else parsed)))
 
 
 def _sentence_units(text: str, words: tuple[str, ...], lexicon: Lexicon) -> frozenset[str]:
@@ -159,14 +187,16 @@ def _sentence_units(text: str, words: tuple[str, ...], lexicon: Lexicon) -> froz
     return frozenset(found)
 
 
-def holds_unit(text: str, unit: str, counted: frozenset[str],
-               lexicon: Lexicon | None = None) -> tuple[bool, ...]:
-    """Whether each sentence of `text` gives a fact in `unit`; for a count, a number of the
-    thing `counted`, or any number when the question does not say what is counted."""
+def holds_unit(text: str, unit: str, counted: frozenset[str], lexicon: Lexicon | None = None,
+               parsed: Sequence[Sentence] | None = None) -> tuple[bool, ...]:
+    """Whether each sentence of `text` (`parsed`, else `sentences.analysed`) gives a fact in
+    `unit`; for a count, a number of the thing `counted`, or any number when the question
+    does not say what is counted."""
     lexicon = lexicon or general()
     if unit == "count":
-        return tuple(counts(s.words, counted, lexicon) for s in analysed(text))
-    return tuple(unit in held for held in _units(text, lexicon))
+        return tuple(counts(s.words, counted, lexicon)
+                     for s in (analysed(text) if parsed is None else parsed))
+    return tuple(unit in held for held in _units(text, lexicon, parsed))
 
 
 def number_words(words: tuple[str, ...], lexicon: Lexicon) -> list[str]:

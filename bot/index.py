@@ -10,7 +10,7 @@ scores equal the model's `get_scores`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, NamedTuple, cast
 
@@ -21,6 +21,8 @@ from scipy import sparse
 
 from bot.corpus import Corpus, analyse
 from bot.knowledge import KnowledgeBase, Passage
+from bot.readings import Readings, read_passages
+from bot.sentences import Sentence, analysed
 from bot.text import QueryTerm, TypoMap, tokenize
 
 DEFAULT_K1 = 1.5
@@ -99,6 +101,7 @@ class Index:
     avgdl: float
     surface: list[str]  # every word of the passages, titles and headings, most frequent first
     surface_counts: npt.NDArray[np.int64]
+    readings: Readings  # each passage's sentences, read once
 
     def __init__(
         self,
@@ -110,6 +113,7 @@ class Index:
     ) -> None:
         """Build from `knowledge`; `tokens` (one list per passage) overrides the tokenizer."""
         corpus = analyse(knowledge.passages, tokens)
+        readings = read_passages(knowledge.passages, corpus)
         model = bm25_model(corpus, len(knowledge.passages), k1, b)
         parameters = _Parameters.of(model, corpus.terms, len(knowledge.passages))
         # The model's per-passage term counts take about 1 KB a passage: freed before the
@@ -117,7 +121,7 @@ class Index:
         del model
         matrix, text_bits = _weigh(corpus, parameters)
         self._set(knowledge, k1, b, {term: i for i, term in enumerate(corpus.terms)}, matrix,
-                  text_bits, parameters.idf, parameters.avgdl, corpus.surface_words)
+                  text_bits, parameters.idf, parameters.avgdl, corpus.surface_words, readings)
 
     @classmethod
     def from_parts(
@@ -132,15 +136,18 @@ class Index:
         idf: Floats,
         avgdl: float,
         surface_words: Sequence[tuple[str, int]],
+        readings: Mapping[str, npt.NDArray[Any]],
     ) -> Index:
         """An index restored from its saved parts (the on-disk cache), without rebuilding."""
         index = cls.__new__(cls)
-        index._set(knowledge, k1, b, vocabulary, matrix, text_bits, idf, avgdl, surface_words)
+        index._set(knowledge, k1, b, vocabulary, matrix, text_bits, idf, avgdl, surface_words,
+                   readings)
         return index
 
     def _set(self, knowledge: KnowledgeBase, k1: float, b: float, vocabulary: dict[str, int],
              matrix: sparse.csr_matrix, text_bits: npt.NDArray[np.uint8], idf: Floats,
-             avgdl: float, surface_words: Sequence[tuple[str, int]]) -> None:
+             avgdl: float, surface_words: Sequence[tuple[str, int]],
+             readings: Mapping[str, npt.NDArray[Any]]) -> None:
         self.knowledge, self.passages = knowledge, knowledge.passages
         self.k1, self.b = k1, b
         self.vocabulary, self.matrix, self.text_bits = vocabulary, matrix, text_bits
@@ -149,6 +156,10 @@ class Index:
         # Kept as a list and an array rather than as pairs: 80 bytes a word less.
         self.surface = [word for word, _ in surface_words]
         self.surface_counts = np.array([count for _, count in surface_words], dtype=np.int64)
+        terms = [""] * len(vocabulary)
+        for term, row in vocabulary.items():
+            terms[row] = term
+        self.readings = Readings(readings, self.surface, terms)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -177,6 +188,13 @@ class Index:
             return None
         found = self.passages[at]
         return at if found.document.id == document and found.paragraph == paragraph else None
+
+    def sentences(self, passage: Passage) -> tuple[Sentence, ...]:
+        """The passage's sentences (`sentences.analysed`), as read when the index was built."""
+        at = self.position(passage.document.id, passage.paragraph)
+        if at is None or self.passages[at] is not passage:  # not one of this index's
+            return analysed(passage.text)
+        return self.readings.sentences(at, passage.text)
 
     @cached_property
     def max_idf(self) -> float:
@@ -256,17 +274,17 @@ class Index:
             # A stable sort keeps each passage's postings in question order, so the sums add
             # up in rank-bm25's order; and the postings come as sorted runs, one per term,
             # which the stable sort merges rather than sorts.
-            perm = np.argsort(idx, kind="stable")
+            perm = idx.argsort(kind="stable")
             ordered = idx[perm]
             first = np.empty(ordered.size, dtype=bool)
             first[0] = True
             np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
             docs = ordered[first]
-            scores = _sum_by(np.cumsum(first) - 1, weights[perm], docs.size)
+            scores = _sum_by(first.cumsum() - 1, weights[perm], docs.size)
         else:
             dense = _sum_by(idx, weights, n)
             if n < _CONTENDERS_FROM:
-                docs = np.flatnonzero(dense).astype(np.int32)
+                docs = dense.nonzero()[0].astype(np.int32)
             else:
                 docs = contenders(idx, dense, runs, k)
             scores = dense[docs]
@@ -279,12 +297,12 @@ class Index:
         indices = self.matrix.indices
         found: list[set[str]] = [set() for _ in range(docs.size)]
         own: list[set[str]] = [set() for _ in range(docs.size)]
-        at = np.concatenate([np.searchsorted(indices[run.lo : run.hi], docs) for run in runs])
+        at = np.concatenate([indices[run.lo : run.hi].searchsorted(docs) for run in runs])
         lo = np.array([run.lo for run in runs]).repeat(docs.size)
         last = np.array([run.hi - 1 for run in runs]).repeat(docs.size)
         # A passage past a term's last posting is looked for at that posting: not equal to it.
         place = np.minimum(at + lo, last)
-        term, slot = np.nonzero(indices[place].reshape(len(runs), docs.size) == docs)
+        term, slot = (indices[place].reshape(len(runs), docs.size) == docs).nonzero()
         where = place[term * docs.size + slot]
         text = ((self.text_bits[where >> 3] >> (7 - (where & 7))) & 1).tolist()
         tokens = [run.token for run in runs]
@@ -382,9 +400,9 @@ def contenders(idx: Ints, dense: Floats, runs: list[Run], k: int) -> Ints:
     # One term's postings are distinct passages: the shortest run of k or more bounds it.
     seen = next((idx[r.start : r.stop] for r in by_length if r.stop - r.start >= k), None)
     if seen is None:
-        return np.flatnonzero(dense).astype(np.int32)
+        return dense.nonzero()[0].astype(np.int32)
     held = dense[seen]
-    bound = held[np.argpartition(held, seen.size - k)[seen.size - k]]
+    bound = held[held.argpartition(seen.size - k)[seen.size - k]]
     reach, kept = 0.0, len(by_length)
     while kept > 1 and reach + by_length[kept - 1].bound < bound:
         kept -= 1
@@ -413,9 +431,9 @@ def _top_k(docs: Ints, scores: Floats, k: int) -> npt.NDArray[np.intp]:
     if docs.size <= _SORT_UP_TO:
         return np.lexsort((docs, -scores))[:k]
     if docs.size > k:
-        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
-        above = np.flatnonzero(scores > kth)
-        ties = np.flatnonzero(scores == kth)[: k - above.size]
+        kth = scores[(-scores).argpartition(k - 1)[k - 1]]
+        above = (scores > kth).nonzero()[0]
+        ties = (scores == kth).nonzero()[0][: k - above.size]
         chosen = np.concatenate((above, ties))
     else:
         chosen = np.arange(docs.size)

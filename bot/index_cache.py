@@ -34,7 +34,7 @@ import rank_bm25
 import Stemmer
 from scipy import sparse
 
-from bot import corpus, index, knowledge, readers, text
+from bot import corpus, index, knowledge, readers, readings, sentences, text
 from bot.index import Index
 from bot.knowledge import (
     DEFAULT_LIMITS,
@@ -49,14 +49,14 @@ from bot.knowledge import (
 )
 
 log = logging.getLogger(__name__)
-FORMAT = "4"
+FORMAT = "5"
 PREFIX = "kb-"
 MANIFEST = "entry.json"
 MATRIX, ARRAYS = "matrix.npz", "arrays.npz"
 TERMS, SURFACE, DOCUMENTS = "terms.jsonl", "surface.jsonl", "documents.jsonl"
 TEXTS = "texts.txt"
 # What an entry is made by, besides this module: the code that decides what an entry holds.
-_SOURCES = (knowledge, text, corpus, index, rank_bm25)
+_SOURCES = (knowledge, text, sentences, corpus, readings, index, rank_bm25)
 # Words per JSON line, and numbers turned into Python objects per call: each call holds the
 # interpreter lock for a millisecond or two, so a reload from the cache in a thread leaves the
 # event loop free to answer in between.
@@ -219,8 +219,9 @@ def write_entry(folder: Path, index: Index, key: str) -> None:
     sparse.save_npz(matrix, index.matrix, compressed=False)
     blobs[MATRIX] = matrix.getvalue()
     arrays = io.BytesIO()
-    np.savez(arrays, text_bits=index.text_bits, idf=index.idf,
-             surface_counts=index.surface_counts)
+    named: dict[str, Any] = {"text_bits": index.text_bits, "idf": index.idf,
+                             "surface_counts": index.surface_counts, **index.readings.arrays()}
+    np.savez(arrays, allow_pickle=False, **named)
     blobs[ARRAYS] = arrays.getvalue()
     terms = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
     blobs[TERMS] = _json_lines(terms[i : i + _LINE_WORDS] for i in range(0, len(terms),
@@ -287,7 +288,8 @@ def read_entry(
     if not isinstance(matrix, sparse.csr_matrix):
         raise CacheError("the weight matrix is not the CSR matrix built")
     with np.load(io.BytesIO(blobs.pop(ARRAYS)), allow_pickle=False) as npz:
-        arrays = {name: npz[name] for name in ("text_bits", "idf", "surface_counts")}
+        arrays = {name: npz[name] for name in ("text_bits", "idf", "surface_counts",
+                                               *readings.ARRAYS)}
     terms = [word for line in _lines(blobs.pop(TERMS)) for word in line]
     # A word that is its own stem shares one string with it, as in a fresh build.
     shared = {t: t for t in terms}
@@ -304,6 +306,7 @@ def read_entry(
         vocabulary={t: i for i, t in enumerate(terms)}, matrix=matrix,
         text_bits=arrays["text_bits"], idf=arrays["idf"], avgdl=float(entry["avgdl"]),
         surface_words=list(zip(surface, _listed(arrays["surface_counts"]), strict=True)),
+        readings={name: arrays[name] for name in readings.ARRAYS},
     )
 
 
@@ -332,9 +335,35 @@ def _check(matrix: sparse.csr_matrix, arrays: dict[str, npt.NDArray[Any]], n_ter
             or arrays["surface_counts"].shape != (n_surface,)):
         raise CacheError("array sizes disagree")
     indptr, indices = matrix.indptr, matrix.indices
-    if indptr[0] != 0 or indptr[-1] != indices.size or np.any(np.diff(indptr) < 0) or (
-            indices.size and (indices.min() < 0 or indices.max() >= n_passages)):
+    if not _ascending(indptr, indices.size) or not _within(indices, n_passages):
         raise CacheError("indices out of range")
+    _check_readings(arrays, n_terms, n_surface, n_passages)
+
+
+def _check_readings(arrays: dict[str, npt.NDArray[Any]], n_terms: int, n_surface: int,
+                    n_passages: int) -> None:
+    """The passages' readings (`bot.readings`) point only within themselves and the words."""
+    word_starts, sentence_starts = arrays["word_starts"], arrays["sentence_starts"]
+    n_sentences = word_starts.size - 1
+    if (arrays["word_terms"].shape != (n_surface,) or sentence_starts.shape != (n_passages + 1,)
+            or arrays["spans"].shape != (n_sentences, 2)):
+        raise CacheError("the passages' readings disagree with the index in size")
+    if not (_ascending(word_starts, arrays["words"].size)
+            and _ascending(sentence_starts, n_sentences)
+            and _within(arrays["words"], n_surface) and _within(arrays["unread"], n_passages)
+            and _within(arrays["word_terms"] + 1, n_terms + 1)):
+        raise CacheError("the passages' readings point out of range")
+
+
+def _ascending(starts: npt.NDArray[Any], end: int) -> bool:
+    """Whether `starts` are offsets from 0 to `end`, never going back."""
+    return bool(starts.size and starts[0] == 0 and starts[-1] == end
+                and not np.any(np.diff(starts) < 0))
+
+
+def _within(values: npt.NDArray[Any], n: int) -> bool:
+    """Whether every value is a position below `n`."""
+    return not values.size or bool(values.min() >= 0 and values.max() < n)
 
 
 def _knowledge(blob: bytes, texts: bytes, root: Path, digest: str) -> KnowledgeBase:

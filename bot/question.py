@@ -199,9 +199,15 @@ def _asks_for_overview(said: Sequence[str], asked: Sequence[Asked], lexicon: Lex
     cues = lexicon.phrases("overview")
     if not _has_phrase(said, cues) or (len(said) < 2 and said[:1] == ["about"]):
         return False
-    allowed = {w for phrase in cues | lexicon.phrases("text") | lexicon.phrases("filler")
-               for w in phrase}
+    allowed = _overview_words(lexicon)
     return all(a.word in allowed for a in asked)
+
+
+@lru_cache(maxsize=16)
+def _overview_words(lexicon: Lexicon) -> frozenset[str]:
+    """The words an overview question may use besides its cue (a lexicon's, worked out once)."""
+    return frozenset(w for intent in ("overview", "text", "filler")
+                     for phrase in lexicon.phrases(intent) for w in phrase)
 
 
 def _has_phrase(said: Sequence[str], phrases: frozenset[Phrase]) -> bool:
@@ -229,8 +235,13 @@ def _leans(said: Sequence[str], core: Sequence[str], asked: Sequence[Asked],
     if any((w,) in anaphora for w in said):
         return True
     continuation = lexicon.phrases("continuation")
-    longest = max((len(p) for p in continuation), default=0)
-    return any(tuple(said[:n]) in continuation for n in range(1, longest + 1))
+    return any(tuple(said[:n]) in continuation for n in range(1, _longest(continuation) + 1))
+
+
+@lru_cache(maxsize=64)
+def _longest(phrases: frozenset[Phrase]) -> int:
+    """The words of the longest of `phrases` (a lexicon's phrase sets are few: each once)."""
+    return max((len(p) for p in phrases), default=0)
 
 
 def _adjacent(said: Sequence[str], lexicon: Lexicon) -> tuple[tuple[str, str], ...]:
@@ -282,16 +293,18 @@ _TALK_PRIORITY = ("identity", "abilities", "wellbeing", "thanks", "farewell", "g
                   "acknowledgement")
 
 
+@lru_cache(maxsize=64)  # a message is looked at twice: for its parts, then answered
 def small_talk(text: str, lexicon: Lexicon | None = None) -> tuple[str | None, str]:
     """The small talk `text` opens with, and what it asks after that: ("thanks", "") for
     "Thanks!", ("greeting", "What's this about?") for "Hello! What's this about?", and
     (None, text) for a message that opens with none. A phrase opens a message only when
     punctuation ends it (or it is all there is), so "right" in "right to vote?" and "help" in
     "help me with the treaty" stay part of the question."""
-    phrases = (lexicon or general()).small_talk
+    lexicon = lexicon or general()
+    phrases = lexicon.small_talk
     if not phrases:
         return None, text
-    longest = max(len(p) for p in phrases)
+    longest = _longest_talk(lexicon)
     spans = _WORD_SPAN.finditer(text)
     said: list[re.Match[str]] = []  # the next few words, read as they are needed
     kinds: list[str] = []
@@ -307,6 +320,11 @@ def small_talk(text: str, lexicon: Lexicon | None = None) -> tuple[str | None, s
     if not kinds:
         return None, text
     return min(kinds, key=_TALK_PRIORITY.index), text[cut:].strip() if said else ""
+
+
+@lru_cache(maxsize=16)
+def _longest_talk(lexicon: Lexicon) -> int:
+    return max(len(p) for p in lexicon.small_talk)
 
 
 def _talk_at(said: list[re.Match[str]], phrases: Mapping[Phrase, str],
@@ -346,7 +364,7 @@ def parts(text: str, lexicon: Lexicon | None = None) -> list[str]:
         last = at == len(pieces) - 1
         if pending is None:
             pending = start
-        if not content_words(piece) and not last:
+        if not last and not content_words(piece):
             continue  # "Really? Why…": read with the question after it
         if last and found and not piece.rstrip().endswith(("?", "？")):
             # "…? thanks a lot", "…? hasn't anyone gone since": without its own question mark
@@ -356,6 +374,8 @@ def parts(text: str, lexicon: Lexicon | None = None) -> list[str]:
         else:
             found.append((pending, end))
         pending = None
+    if len(found) == 1:  # the usual message: nothing to tell apart
+        return [text[found[0][0] : found[0][1]].strip()]
     questions: dict[tuple[str, ...], str] = {}
     for start, end in found:
         question = text[start:end].strip()

@@ -171,6 +171,8 @@ def _html_source(citation: Citation) -> str:
 
 def tg_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji counts twice)."""
+    if text.isascii():  # one unit a character, and no encoding to make
+        return len(text)
     return len(text.encode("utf-16-le")) // 2
 
 

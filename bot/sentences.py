@@ -36,7 +36,13 @@ Span = tuple[int, int]
 
 @lru_cache(maxsize=8192)
 def spans(text: str) -> tuple[Span, ...]:
-    """Where each sentence of `text` starts and ends (no white space at either end)."""
+    """Where each sentence of `text` starts and ends (no white space at either end),
+    remembered: the passages an answer quotes come back."""
+    return find_spans(text)
+
+
+def find_spans(text: str) -> tuple[Span, ...]:
+    """`spans`, not remembered: for reading every passage once, when the index is built."""
     out: list[Span] = []
     start = _skip_space(text, 0)
     for stop in _END.finditer(text):
@@ -70,8 +76,15 @@ class Sentence:
     def stems(self) -> frozenset[str]:
         """The stems of all its words, stopwords too."""
         if self._stems is None:
-            self._stems = frozenset(word_reading(w)[1] for w in self.words)
+            self._stems = self._find_stems()
         return self._stems
+
+    def _find_stems(self) -> frozenset[str]:
+        return frozenset(word_reading(w)[1] for w in self.words)
+
+    def has_number(self) -> bool:
+        """Whether a word of it starts with a digit (it may give an amount or a time)."""
+        return any(w[:1].isdigit() for w in self.words)
 
 
 ANALYSED = 8192  # passages whose reading is kept (a question reads about six)

@@ -56,10 +56,17 @@ def words(text: str) -> list[str]:
 def sentence_words(text: str, spans: Iterable[tuple[int, int]]) -> list[list[str]]:
     """`words` of each span of `text`, read in one pass when the text needs no normalising
     (plain ASCII naming no country): the same words, at half the cost."""
-    if text.isascii() and not _may_name_the_country(text):
+    if reads_plainly(text):
         lower = text.lower()
         return [_WORD.findall(lower, start, end) for start, end in spans]
     return [words(text[start:end]) for start, end in spans]
+
+
+def reads_plainly(text: str) -> bool:
+    """Whether `words(text)` needs no normalising: plain ASCII that names no country. Such a
+    text's words are its lower-cased text's matches of one pattern, the same whether it is
+    read whole or a sentence at a time (sentences are cut at white space)."""
+    return text.isascii() and not _may_name_the_country(text)
 
 
 def _may_name_the_country(text: str) -> bool:
