@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from bot.answer import AnswerOptions
+from bot.readers.markdown import front_matter
 from bot.serving import KnowledgeService
 from bot.settings import Settings
 
@@ -44,10 +45,8 @@ def article_paragraphs(squad: Path, article: str) -> list[str]:
 
 
 def _front_matter(text: str) -> tuple[str, str]:
-    """A SQuAD article file's front matter (with the blank line after it) and its body."""
-    if not text.startswith("---\n"):
-        return "", text
-    end = text.index("\n---\n", 4) + len("\n---\n")
-    body = text[end:]
-    stripped = body.lstrip("\n")
-    return text[: end + len(body) - len(stripped)], stripped
+    """A SQuAD article file's front matter (with the blank lines after it) and its body, split
+    where the Markdown reader splits them."""
+    start = front_matter(text)[1]
+    body = text[start:].lstrip("\n")
+    return text[: len(text) - len(body)], body
