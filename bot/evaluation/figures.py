@@ -28,6 +28,7 @@ def figures(outcomes: Sequence[Outcome]) -> Figures:
         n = len(answerable)
         out.values["hit@1"] = sum(o.hit1 for o in answerable) / n
         out.values["hit@shown"] = sum(o.hit_shown for o in answerable) / n
+        out.values["hit@3"] = sum(o.hit3 for o in answerable) / n
         out.values["mrr"] = sum(o.rr for o in answerable) / n
         out.values["answerable refused"] = sum(not o.answered for o in answerable) / n
         with_answers = [o for o in answerable if o.question.answers]
@@ -52,18 +53,15 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
         groups["ALL answerable" if o.question.answerable else "ALL unanswerable"].append(o)
     table: dict[str, dict[str, float]] = {}
     for kind, items in groups.items():
-        answerable = [o for o in items if o.question.answerable]
-        negatives = [o for o in items if not o.question.answerable]
-        row: dict[str, float] = {"n": len(items)}
-        if answerable:
-            row["hit@1"] = sum(o.hit1 for o in answerable) / len(answerable)
-            row["hit@3"] = sum(o.hit3 for o in answerable) / len(answerable)
-            row["mrr"] = sum(o.rr for o in answerable) / len(answerable)
-            row["wrongly refused"] = sum(not o.answered for o in answerable) / len(answerable)
-        if negatives:
-            row["refused"] = sum(not o.answered for o in negatives) / len(negatives)
-        table[kind] = row
+        values = figures(items).values
+        table[kind] = {"n": len(items)} | {
+            column: values[metric] for column, metric in _KIND_COLUMNS if metric in values}
     return table
+
+
+# The per-kind table's columns, and the figures they show.
+_KIND_COLUMNS = (("hit@1", "hit@1"), ("hit@3", "hit@3"), ("mrr", "mrr"),
+                 ("wrongly refused", "answerable refused"), ("refused", "unanswerable refused"))
 
 
 def print_rows(title: str, rows: Iterable[tuple[str, Figures]],

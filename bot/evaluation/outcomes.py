@@ -46,4 +46,4 @@ def outcome_of(q: Question, answer: Answer) -> Outcome:
     first = answer.citations[0] if answer.citations else None
     return Outcome(q, answer.answered, tuple(c.paragraph for c in answer.citations),
                    first.quote if first else "",
-                   getattr(first, "highlight", "") if first else "")
+                   first.highlight if first else "")
