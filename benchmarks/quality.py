@@ -50,13 +50,13 @@ from bot.evaluation import (  # noqa: E402
 )
 
 
-def report(label: str, results: Results, out: Callable[[str], None] = print) -> None:
-    rows = [(f"this bot{label}", figures(results.bot))]
+def report(results: Results, out: Callable[[str], None] = print) -> None:
+    rows = [("this bot", figures(results.bot))]
     if results.plain:
         rows.append(("plain rank-bm25, \\w+ tokens (@3)", figures(results.plain)))
     if results.bm25s:
         rows.append(("bm25s, Lucene, stop+stem (@3)", figures(results.bm25s)))
-    return print_rows("", rows, out)
+    print_rows("", rows, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         n = sum(len(qs) for qs in articles.values())
         cv = ", cross-validated by article" if args.cross_validate else ""
         print(f"SQuAD: {len(articles)} articles, {n} questions, each article alone{cv}")
-        report("", results)
+        report(results)
         dumped.extend(results.bot)
     if not args.no_seed:
         sets = {name: load_questions(path) for name, path in SEED_SETS.items()}
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         dumped.extend(every.bot)
         for name, results in [*seed.items(), ("all seed sets", every)]:
             print(f"\n[{name}]", end="")
-            report("", results)
+            report(results)
             if args.kinds:
                 print_kinds(f"{name}, per kind", summarize(results.bot))
     if args.dump:
